@@ -1,0 +1,36 @@
+"""`endurance`: the command line of the project (local stack, ingestion, questions, operations)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from endurance_cli import ask_command, dlq_commands, ingest_command, local_commands
+from endurance_cli.output import CliError, print_error
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="endurance", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    local_commands.register(commands)
+    ingest_command.register(commands)
+    ask_command.register(commands)
+    dlq_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except CliError as error:
+        print_error(error, as_json=bool(getattr(args, "json", False)))
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
