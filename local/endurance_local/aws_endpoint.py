@@ -210,10 +210,14 @@ class AwsEndpoint:
         os.environ["MOTO_PORT"] = str(self._port)
         self._thread = threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True)
         self._thread.start()
-        # A clean slate on every start, then turn on the Step Functions interpreter.
-        self._moto_api("/moto-api/reset", b"")
-        config = {"stepfunctions": {"execute_state_machine": True}}
-        self._moto_api("/moto-api/config", json.dumps(config).encode())
+        try:
+            # A clean slate on every start, then turn on the Step Functions interpreter.
+            self._moto_api("/moto-api/reset", b"")
+            config = {"stepfunctions": {"execute_state_machine": True}}
+            self._moto_api("/moto-api/config", json.dumps(config).encode())
+        except BaseException:
+            self.stop()
+            raise
 
     def _moto_api(self, path: str, body: bytes) -> None:
         request = urllib.request.Request(f"{self.url}{path}", data=body, method="POST")

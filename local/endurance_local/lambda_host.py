@@ -101,11 +101,12 @@ class _Worker:
         assert stream is not None
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            if line.startswith(LOG_END_MARKER):
-                if line[len(LOG_END_MARKER) :] == self._request_id:
-                    self._logs_done.set()
-                continue
-            self.log(line)
+            # The marker may share a line with handler output that did not end in a newline.
+            text, marker, request_id = line.partition(LOG_END_MARKER)
+            if text or not marker:
+                self.log(text)
+            if marker and request_id == self._request_id:
+                self._logs_done.set()
         self._logs_done.set()
 
     def log(self, line: str) -> None:

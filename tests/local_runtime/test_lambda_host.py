@@ -253,12 +253,23 @@ def test_handler_output_goes_to_logs_not_into_the_result(host: LambdaHost, logs:
     result = host.invoke("Noisy", b"{}")
     assert body(result) == "quiet result"
     lines = logs.of("Noisy")
-    for expected in ("printed to stdout", "written to stderr", '{"looks": "like a protocol line"}'):
+    expected_lines = (
+        "printed to stdout",
+        "written to stderr",
+        '{"looks": "like a protocol line"}',
+        "no newline at the end",
+    )
+    for expected in expected_lines:
         assert expected in lines
         assert expected in result.log_tail
     assert lines[0].startswith("START RequestId: ")
     assert lines[-1].startswith("REPORT RequestId: ")
     assert "Init Duration" in lines[-1]
+    assert not any("\x1e" in line for line in lines)
+    # Every line of the invocation was collected before it returned (no wait for a missing marker).
+    started = time.monotonic()
+    host.invoke("Noisy", b"{}")
+    assert time.monotonic() - started < 1.0
 
 
 def test_powertools_logger_reads_the_context(host: LambdaHost, logs: LogSink) -> None:
