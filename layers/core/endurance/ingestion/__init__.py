@@ -1,0 +1,1 @@
+"""Document ingestion: parsing (Markdown, text, HTML, PDF), structure-aware chunking, indexing."""
