@@ -1,0 +1,1 @@
+"""Use cases the Lambda handlers call. Each takes its ports as arguments, so it is testable without AWS."""

@@ -1,0 +1,212 @@
+"""Dead-letter queues: find them, look into them, and move their messages back to where they came from.
+
+A DLQ is any queue named in another queue's RedrivePolicy (its source is that queue), or a queue tagged
+`endurance:replay-to` = <target queue name or URL> (the failed-jobs queue, which the state machine's Catch
+fills, is tagged to replay into the intake queue). Replaying sends a copy to the source (message
+attributes kept, `replay_count` incremented) and only then deletes the original, so a crash in between
+duplicates a message rather than losing it. Failed-job messages (JobEnvelope bodies on a tagged queue)
+also get `attempt` incremented and their job reset to QUEUED, so the dispatcher restarts the job under the
+same job id with a fresh execution name.
+
+`sqs` is a boto3 SQS client (the CLI and the admin route pass one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from endurance.domain.errors import NotFoundError
+from endurance.domain.models import JobEnvelope
+from endurance.ports.storage import JobRepository
+
+logger = logging.getLogger(__name__)
+
+REPLAY_TAG = "endurance:replay-to"
+REPLAY_COUNT = "replay_count"
+_MAX_BATCH = 10
+
+
+@dataclass(frozen=True)
+class DeadLetterQueue:
+    queue: str
+    url: str
+    source: str
+    source_url: str
+    messages: int
+    restarts_jobs: bool  # tagged replay target: bodies are failed jobs to restart
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue,
+            "url": self.url,
+            "source": self.source,
+            "source_url": self.source_url,
+            "messages": self.messages,
+        }
+
+
+def _queue_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _all_queue_urls(sqs: Any) -> list[str]:
+    urls: list[str] = []
+    for page in sqs.get_paginator("list_queues").paginate():
+        urls.extend(page.get("QueueUrls", []))
+    return sorted(urls)
+
+
+def _find_dlqs(sqs: Any) -> list[DeadLetterQueue]:
+    urls = _all_queue_urls(sqs)
+    attributes: dict[str, dict[str, str]] = {}
+    for url in urls:
+        attributes[url] = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy", "ApproximateNumberOfMessages"]
+        ).get("Attributes", {})
+    url_by_arn = {attrs.get("QueueArn", ""): url for url, attrs in attributes.items()}
+    url_by_name = {_queue_name(url): url for url in urls}
+
+    found: dict[str, DeadLetterQueue] = {}
+
+    def add(dlq_url: str, source_url: str, restarts_jobs: bool) -> None:
+        found[dlq_url] = DeadLetterQueue(
+            queue=_queue_name(dlq_url),
+            url=dlq_url,
+            source=_queue_name(source_url),
+            source_url=source_url,
+            messages=int(attributes[dlq_url].get("ApproximateNumberOfMessages", 0)),
+            restarts_jobs=restarts_jobs,
+        )
+
+    for source_url, attrs in attributes.items():
+        policy = attrs.get("RedrivePolicy")
+        if not policy:
+            continue
+        dlq_url = url_by_arn.get(json.loads(policy).get("deadLetterTargetArn", ""))
+        if dlq_url:
+            add(dlq_url, source_url, restarts_jobs=False)
+    for url in urls:
+        target = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}).get(REPLAY_TAG)
+        if not target:
+            continue
+        target_url = target if target.startswith(("http://", "https://")) else url_by_name.get(target)
+        if target_url is None:
+            logger.warning(
+                "replay target of a tagged queue does not exist", extra={"queue": url, "target": target}
+            )
+            continue
+        add(url, target_url, restarts_jobs=True)
+    return sorted(found.values(), key=lambda dlq: dlq.queue)
+
+
+def list_dlqs(sqs: Any) -> list[dict[str, Any]]:
+    """Every dead-letter queue with its source queue and approximate message count."""
+    return [dlq.describe() for dlq in _find_dlqs(sqs)]
+
+
+def _find(sqs: Any, queue: str) -> DeadLetterQueue:
+    for dlq in _find_dlqs(sqs):
+        if queue in (dlq.queue, dlq.url):
+            return dlq
+    raise NotFoundError(
+        f"{queue} is not a dead-letter queue (no RedrivePolicy names it, no {REPLAY_TAG} tag)"
+    )
+
+
+def _receive(sqs: Any, url: str, max_messages: int) -> list[dict[str, Any]]:
+    messages: dict[str, dict[str, Any]] = {}
+    while len(messages) < max_messages:
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(_MAX_BATCH, max_messages - len(messages)),
+            MessageAttributeNames=["All"],
+            AttributeNames=["All"],
+            VisibilityTimeout=60,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        fresh = [message for message in batch if message["MessageId"] not in messages]
+        if not fresh:
+            break
+        for message in fresh:
+            messages[message["MessageId"]] = message
+    return list(messages.values())
+
+
+def _attributes_for_resend(message: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for name, value in message.get("MessageAttributes", {}).items():
+        copy = {"DataType": value["DataType"]}
+        if "StringValue" in value:
+            copy["StringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            copy["BinaryValue"] = value["BinaryValue"]
+        kept[name] = copy
+    previous = kept.get(REPLAY_COUNT, {}).get("StringValue", "0")
+    count = int(previous) + 1 if previous.isdigit() else 1
+    kept[REPLAY_COUNT] = {"DataType": "Number", "StringValue": str(count)}
+    return kept
+
+
+def _failed_job(body: str) -> JobEnvelope | None:
+    try:
+        return JobEnvelope.model_validate_json(body)
+    except ValidationError:
+        return None
+
+
+def replay(
+    sqs: Any,
+    queue: str,
+    *,
+    max_messages: int = 10,
+    dry_run: bool = False,
+    jobs: JobRepository | None = None,
+) -> dict[str, Any]:
+    """Move up to `max_messages` messages from the DLQ `queue` (name or URL) back to its source."""
+    dlq = _find(sqs, queue)
+    messages = _receive(sqs, dlq.url, max_messages)
+    report: list[dict[str, Any]] = []
+    for message in messages:
+        body = message["Body"]
+        envelope = _failed_job(body)
+        entry: dict[str, Any] = {"message_id": message["MessageId"]}
+        if envelope is not None:
+            entry["job_id"] = envelope.job_id
+        report.append(entry)
+        if dry_run:
+            continue
+        if envelope is not None and dlq.restarts_jobs:
+            envelope = envelope.model_copy(update={"attempt": envelope.attempt + 1})
+            body = envelope.model_dump_json()
+            entry["attempt"] = envelope.attempt
+            # QUEUED before the send: the dispatcher only starts jobs that are waiting to run.
+            if jobs is not None and not jobs.reset_queued(envelope.job_id, envelope.attempt):
+                logger.warning("replayed job has no job item", extra={"job_id": envelope.job_id})
+        try:
+            sqs.send_message(
+                QueueUrl=dlq.source_url, MessageBody=body, MessageAttributes=_attributes_for_resend(message)
+            )
+        except Exception as error:
+            if envelope is not None and dlq.restarts_jobs and jobs is not None:
+                # Never leave a QUEUED job with no message: it stays FAILED, and in the DLQ.
+                jobs.mark_failed(envelope, {"type": "ReplayFailed", "message": str(error)[:500]})
+            raise
+        sqs.delete_message(QueueUrl=dlq.url, ReceiptHandle=message["ReceiptHandle"])
+    if dry_run:
+        # Give the looked-at messages back at once instead of hiding them for the visibility timeout.
+        for message in messages:
+            sqs.change_message_visibility(
+                QueueUrl=dlq.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    return {
+        "queue": dlq.queue,
+        "source": dlq.source,
+        "replayed": 0 if dry_run else len(messages),
+        "dry_run": dry_run,
+        "messages": report,
+    }

@@ -1,0 +1,78 @@
+"""DLQ discovery and replay against real SQS queues (moto server)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from endurance import bootstrap
+from endurance.domain.errors import NotFoundError
+from endurance.domain.models import Job, JobEnvelope, JobStatus, utc_now
+from endurance.services import dlq
+
+from tests.unit.services.endurance_aws_stack import AwsStack
+
+
+def test_list_finds_redrive_and_tagged_dlqs(aws: AwsStack) -> None:
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=aws.queue_url("intake-dlq"), MessageBody="{}")
+    found = {entry["queue"]: entry for entry in dlq.list_dlqs(sqs)}
+    assert set(found) == {"intake-dlq", "failed-jobs"}
+    assert found["intake-dlq"]["source"] == "intake" and found["intake-dlq"]["messages"] == 1
+    assert found["failed-jobs"]["source"] == "intake" and found["failed-jobs"]["url"] == aws.queue_url(
+        "failed-jobs"
+    )
+
+
+def test_replay_moves_messages_back_keeping_attributes(aws: AwsStack) -> None:
+    sqs = aws.client("sqs")
+    for n in range(3):
+        sqs.send_message(
+            QueueUrl=aws.queue_url("intake-dlq"),
+            MessageBody=f"not json {n}",
+            MessageAttributes={
+                "origin": {"DataType": "String", "StringValue": "test"},
+                "replay_count": {"DataType": "Number", "StringValue": "1"},
+            },
+        )
+    dry = dlq.replay(sqs, "intake-dlq", max_messages=10, dry_run=True)
+    assert (dry["replayed"], dry["dry_run"], len(dry["messages"])) == (0, True, 3)
+    assert aws.drain("intake") == []
+
+    report = dlq.replay(sqs, aws.queue_url("intake-dlq"), max_messages=2)
+    assert (report["queue"], report["source"], report["replayed"]) == ("intake-dlq", "intake", 2)
+    moved = aws.drain("intake", expect=2)
+    assert sorted(m["Body"] for m in moved)[0].startswith("not json")
+    assert all(m["MessageAttributes"]["origin"]["StringValue"] == "test" for m in moved)
+    assert all(m["MessageAttributes"]["replay_count"]["StringValue"] == "2" for m in moved)
+    assert len(aws.drain("intake-dlq", expect=1)) == 1
+
+
+def test_replaying_a_failed_job_requeues_it_with_the_next_attempt(aws: AwsStack) -> None:
+    envelope = JobEnvelope(job_id="job-7", question="q?", session_id="s", created_at=utc_now())
+    jobs = bootstrap.jobs()
+    jobs.create(
+        Job(
+            job_id="job-7",
+            status=JobStatus.RUNNING,
+            question="q?",
+            session_id="s",
+            created_at=envelope.created_at,
+        )
+    )
+    jobs.mark_failed(envelope, {"type": "FaultInjected", "message": "boom"})
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=aws.queue_url("failed-jobs"), MessageBody=envelope.model_dump_json())
+
+    report = dlq.replay(sqs, "failed-jobs", jobs=jobs)
+    assert report["messages"][0]["job_id"] == "job-7" and report["replayed"] == 1
+    (message,) = aws.drain("intake", expect=1)
+    assert json.loads(message["Body"])["attempt"] == 2
+    assert message["MessageAttributes"]["replay_count"]["StringValue"] == "1"
+    job = jobs.get("job-7")
+    assert job is not None and job.status is JobStatus.QUEUED and job.attempt == 2 and job.error is None
+
+
+def test_replay_of_a_queue_that_is_no_dlq_is_refused(aws: AwsStack) -> None:
+    with pytest.raises(NotFoundError):
+        dlq.replay(aws.client("sqs"), "intake")
