@@ -16,7 +16,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], T | None], *, timeout: float = 20.0, interval: float = 0.1, what: str = "") -> T:
+def wait_for(
+    check: Callable[[], T | None], *, timeout: float = 20.0, interval: float = 0.1, what: str = ""
+) -> T:
     """Poll until check() returns something truthy; fail with `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -34,7 +34,9 @@ def submit_and_wait(
         try:
             accepted = client.post("/v1/chat", json=body)
         except httpx.HTTPError as error:
-            raise CliError(f"no local stack answers at {api_url} ({error})", code="stack_unreachable") from error
+            raise CliError(
+                f"no local stack answers at {api_url} ({error})", code="stack_unreachable"
+            ) from error
         if accepted.status_code != 202:
             raise CliError(_api_error(accepted), code="rejected")
         status_url = accepted.json()["status_url"]
@@ -48,8 +50,10 @@ def submit_and_wait(
             if data.get("status") in TERMINAL:
                 return data
             if time.monotonic() > deadline:
-                raise CliError(f"job {data.get('job_id')} still {data.get('status')} after {timeout:.0f}s",
-                               code="timeout")
+                raise CliError(
+                    f"job {data.get('job_id')} still {data.get('status')} after {timeout:.0f}s",
+                    code="timeout",
+                )
             time.sleep(delay)
             delay = min(delay * 1.5, 1.0)
 

@@ -35,7 +35,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     _add_template_options(invoke)
     invoke.add_argument("function", help="logical id of the function, e.g. ClassifyFunction")
     invoke.add_argument("--event", "-e", type=Path, help="JSON event file (default: {})")
-    invoke.add_argument("--aws-endpoint", default="http://127.0.0.1:4566", help="AWS endpoint the function uses")
+    invoke.add_argument(
+        "--aws-endpoint", default="http://127.0.0.1:4566", help="AWS endpoint the function uses"
+    )
     invoke.add_argument("--api-port", type=int, default=3000)
     invoke.set_defaults(run=_invoke)
 
@@ -120,7 +122,9 @@ def _invoke(args: argparse.Namespace) -> int:
     spec = deployment.function_by_any_name(args.function)
     if spec is None:
         known = ", ".join(sorted(deployment.functions))
-        raise CliError(f"no function {args.function!r} in the template (functions: {known})", code="no_function")
+        raise CliError(
+            f"no function {args.function!r} in the template (functions: {known})", code="no_function"
+        )
     host = LambdaHost(
         {spec.logical_id: spec},
         base_env=local_aws_environment(args.aws_endpoint),

@@ -16,7 +16,8 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
-def print_json(value: Any, out: TextIO = sys.stdout) -> None:
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up per call: tests and callers may redirect sys.stdout
     out.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
     out.flush()
 

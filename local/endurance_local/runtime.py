@@ -176,7 +176,9 @@ class LocalStack:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _on_s3_event(self, event_name: str, bucket: str, key: str, size: int | None, etag: str | None) -> None:
+    def _on_s3_event(
+        self, event_name: str, bucket: str, key: str, size: int | None, etag: str | None
+    ) -> None:
         if self.sources is not None:
             self.sources.on_s3_event(event_name, bucket, key, size, etag)
 
@@ -196,7 +198,9 @@ class LocalStack:
         urls = {"api": self.api_url, "aws": self.aws_url}
         if self.deployment is not None:
             for api in self.deployment.websocket_apis:
-                urls[f"websocket:{api.logical_id}"] = f"ws://{self.config.host}:{self.config.api_port}/{api.stage}"
+                urls[f"websocket:{api.logical_id}"] = (
+                    f"ws://{self.config.host}:{self.config.api_port}/{api.stage}"
+                )
         if self.config.static_dir is not None:
             urls["dashboard"] = f"{self.api_url}/"
         return urls

@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-
 from endurance_cli.config_files import samconfig_overrides
 from endurance_local.runtime import LocalStack, LocalStackConfig
+
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,8 @@ class RunningStack:
         )
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack (and moto, which is process-wide) is gone before other suites run.
+@pytest.fixture(scope="package")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     from endurance.config import Settings
     from endurance.ingestion.ingest import ingest_path

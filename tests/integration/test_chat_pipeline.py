@@ -1,4 +1,4 @@
-"""A chat job end to end on the local stack: API -> queue -> state machine -> Lambdas -> DynamoDB -> WebSocket."""
+"""A chat job end to end on the local stack: API, queue, state machine, Lambdas, DynamoDB, WebSocket."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def test_rag_job_streams_every_step_and_the_result_over_the_websocket(running_st
     result = messages[-1]
     assert result["type"] == "result", messages
     assert result["job_id"] == accepted["job_id"]
-    completed_steps = {m["step"] for m in messages if m.get("type") == "progress" and m["status"] == "COMPLETED"}
+    completed_steps = {
+        m["step"] for m in messages if m.get("type") == "progress" and m["status"] == "COMPLETED"
+    }
     assert {"classify", "retrieve", "answer", "evaluate"} <= completed_steps, messages
 
     job = httpx.get(f"{stack.api_url}/v1/jobs/{accepted['job_id']}", timeout=10).json()
@@ -65,7 +67,9 @@ def test_rag_job_streams_every_step_and_the_result_over_the_websocket(running_st
 
 def test_records_land_in_dynamodb_through_the_queues(running_stack: RunningStack) -> None:
     stack = running_stack
-    accepted = submit(stack, "What is the maximum amount for a single hotel night?", session_id="sess-records")
+    accepted = submit(
+        stack, "What is the maximum amount for a single hotel night?", session_id="sess-records"
+    )
     job = wait_job(stack, accepted["job_id"])
     dynamodb = stack.client("dynamodb")
     item = dynamodb.get_item(TableName=stack.name("JobsTable"), Key={"job_id": {"S": job["job_id"]}})
@@ -117,11 +121,15 @@ def test_subscribing_after_the_job_finished_pushes_the_result_at_once(running_st
     job = wait_job(stack, submit(stack, "Good morning!")["job_id"])
     with connect(stack.ws_url, open_timeout=5) as ws:
         ws.send(json.dumps({"action": "subscribe", "job_id": job["job_id"]}))
+        steps_seen = []
         while True:
             message = json.loads(ws.recv(timeout=10))
+            if message.get("type") == "progress":
+                steps_seen.append(message["step"])
             if message.get("type") == "result":
                 break
     assert message["status"] == job["status"]
+    assert steps_seen == [step["name"] for step in job["steps"]]
 
 
 def test_idempotency_key_returns_the_same_job(running_stack: RunningStack) -> None:
@@ -142,7 +150,9 @@ def test_idempotency_key_returns_the_same_job(running_stack: RunningStack) -> No
         ({}, 422),
     ],
 )
-def test_bad_questions_are_refused_and_never_queued(running_stack: RunningStack, body: Any, status: int) -> None:
+def test_bad_questions_are_refused_and_never_queued(
+    running_stack: RunningStack, body: Any, status: int
+) -> None:
     sqs = running_stack.client("sqs")
     response = httpx.post(f"{running_stack.api_url}/v1/chat", json=body, timeout=10)
     assert response.status_code == status, response.text

@@ -1,4 +1,4 @@
-"""`endurance local up` as a user runs it: a foreground process that prints `ready`, serves, and stops cleanly."""
+"""`endurance local up` as a user runs it: a foreground process that prints `ready`, serves, stops cleanly."""
 
 from __future__ import annotations
 
@@ -20,10 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def start_local_up(state_dir: Path, api_port: int, aws_port: int) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "endurance_cli.main", "local", "up",
-            "--template", str(ROOT / "template.yaml"),
-            "--api-port", str(api_port), "--aws-port", str(aws_port),
-            "--state-dir", str(state_dir),
+            sys.executable,
+            "-m",
+            "endurance_cli.main",
+            "local",
+            "up",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--api-port",
+            str(api_port),
+            "--aws-port",
+            str(aws_port),
+            "--state-dir",
+            str(state_dir),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -69,9 +78,20 @@ def test_up_prints_ready_lists_resources_and_restarts_on_the_same_ports(tmp_path
         assert "IntakeQueue" in resources["IntakeQueue"]["physical_name"]
         assert resources["WebSocketApi"]["url"].startswith("ws://")
         listed = subprocess.run(
-            [sys.executable, "-m", "endurance_cli.main", "local", "resources", "--json",
-             "--api-url", f"http://127.0.0.1:{api_port}"],
-            capture_output=True, text=True, timeout=30, check=True,
+            [
+                sys.executable,
+                "-m",
+                "endurance_cli.main",
+                "local",
+                "resources",
+                "--json",
+                "--api-url",
+                f"http://127.0.0.1:{api_port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         )
         assert json.loads(listed.stdout)["resources"].keys() == resources.keys()
     finally:
@@ -100,9 +120,24 @@ def test_bad_template_is_a_clear_error_naming_the_resource(tmp_path: Path) -> No
         "      Runtime: python3.12\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "endurance_cli.main", "local", "up", "--template", str(template),
-         "--api-port", str(free_port()), "--aws-port", str(free_port()), "--state-dir", str(tmp_path / "s")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "endurance_cli.main",
+            "local",
+            "up",
+            "--template",
+            str(template),
+            "--api-port",
+            str(free_port()),
+            "--aws-port",
+            str(free_port()),
+            "--state-dir",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "BrokenFunction" in result.stderr

@@ -354,11 +354,12 @@ def test_stop_is_prompt(sqs: Any, endpoint: str) -> None:
         EventSources(deployment(*(SqsEventSource("Fn", arn, url) for url, arn in queues)), invoker, endpoint)
     )
     time.sleep(0.3)
-    before = {thread.name for thread in threading.enumerate() if thread.name.startswith("sqs:")}
+    names = tuple(f"sqs:{url.rsplit('/', 1)[-1]}->" for url, _ in queues)
+    before = {thread.name for thread in threading.enumerate() if thread.name.startswith(names)}
     started = time.monotonic()
     sources.stop()
     elapsed = time.monotonic() - started
-    after = {thread.name for thread in threading.enumerate() if thread.name.startswith("sqs:")}
+    after = {thread.name for thread in threading.enumerate() if thread.name.startswith(names)}
     assert len(before) == 3
     assert elapsed < 2.0
     assert not after

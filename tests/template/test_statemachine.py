@@ -193,7 +193,7 @@ def test_failure_path_marks_the_job_then_parks_the_envelope(definition: dict[str
     assert mark["Catch"][0]["Next"] == "EnqueueFailedJob"
     enqueue = states["EnqueueFailedJob"]
     # The failed-jobs message is a job envelope, like an intake message, so replay can send it back as is.
-    assert enqueue["Parameters"] == {"QueueUrl": "${FailedJobsQueueUrl}", "MessageBody": {"job.$": "$.job"}}
+    assert enqueue["Parameters"] == {"QueueUrl": "${FailedJobsQueueUrl}", "MessageBody.$": "$.job"}
     assert enqueue["Next"] == "JobFailed"
     assert (states["JobFailed"]["Type"], states["JobFailed"]["Error"]) == ("Fail", "JobFailed")
     assert states[enqueue["Catch"][0]["Next"]]["Type"] == "Fail"

@@ -231,8 +231,8 @@ def test_a_failing_step_marks_the_job_failed_and_parks_its_envelope(lab: StepFun
     assert state["answer"]["text"] == "Hello.", "the fail step sees everything done so far"
     (message,) = lab.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     body = json.loads(message["Body"])
-    assert body == {"job": state["job"]}
-    assert body["job"]["job_id"] == "job-doomed"
+    assert body == state["job"]
+    assert body["job_id"] == "job-doomed"
 
 
 def test_a_failing_fail_step_still_parks_the_envelope(lab: StepFunctionsLab) -> None:
@@ -246,4 +246,4 @@ def test_a_failing_fail_step_still_parks_the_envelope(lab: StepFunctionsLab) -> 
     execution = run(lab, machine_arn, "job-twice-doomed")
     assert execution["status"] == "FAILED"
     (message,) = lab.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
-    assert json.loads(message["Body"])["job"]["job_id"] == "job-twice-doomed"
+    assert json.loads(message["Body"])["job_id"] == "job-twice-doomed"

@@ -168,6 +168,7 @@ _HUMAN_REVIEW = [
 _SMALL_TALK = re.compile(
     r"\b(?:hi|hello|hey|hiya|howdy|greetings|yo|good (?:morning|afternoon|evening|night|day)|"
     r"thanks?(?: you)?(?: (?:so|very) much| a lot)?|thx|ty|cheers|much appreciated|appreciate it|"
+    r"(?:for|with) (?:your|the|all the|all your) (?:help|assistance|time|answers?|support)|"
     r"bye|goodbye|good ?bye|see you|see ya|farewell|take care|for now|later|"
     r"how are you(?: doing)?|how's it going|how are things|what's up|nice to meet you|"
     r"who are you|what are you|what can you do|what do you do|are you (?:a )?(?:bot|robot|human|real)|"

@@ -69,7 +69,9 @@ def subscribe(
     ttl_hours: int = 2,
 ) -> None:
     """Subscribe a connection to a job. The subscription is stored before the job is read, so a job that
-    finishes in between is either seen terminal here or notified to the stored subscription: never missed."""
+    finishes in between is either seen terminal here or notified to the stored subscription: never missed.
+    Steps the job has already been through are pushed at once, so a late subscriber sees every step (a
+    step may then arrive twice; clients key progress by step name)."""
     job = jobs.get(job_id)
     if job is None:
         push(
@@ -87,7 +89,13 @@ def subscribe(
         connections=connections,
         pusher=pusher,
     )
-    if sent and JobStatus(job.status).terminal:
+    if not sent:
+        return
+    for step in job.steps:
+        progress = {"type": "progress", "job_id": job_id, "step": step.name, "status": step.status}
+        if not push(connection_id, progress, connections=connections, pusher=pusher):
+            return
+    if JobStatus(job.status).terminal:
         push(connection_id, {"type": "result", **job_body(job)}, connections=connections, pusher=pusher)
 
 

@@ -8,7 +8,8 @@ retried step overwrites its own record instead of adding one.
 
 Fault injection (tests only): when the environment variable ENDURANCE_FAULT_INJECTION is "1" and the
 question contains the marker "[[fail:<step>]]" (e.g. "[[fail:evaluate]]"), that step raises
-FaultInjected (a PermanentError, so it is not retried) before doing any work. Without the variable the
+FaultInjected (a PermanentError, so it is not retried) before doing any work — on the job's first
+attempt only, so that replaying the failed job (attempt 2) shows recovery. Without the variable the
 marker is ordinary text. The integration tests use it to drive a job into the failure path.
 """
 
@@ -69,7 +70,8 @@ def envelope_of(state: Mapping[str, Any]) -> JobEnvelope:
 
 
 def _check_fault(step: str, envelope: JobEnvelope, environ: Mapping[str, str]) -> None:
-    if environ.get(FAULT_INJECTION_ENV) == "1" and f"[[fail:{step}]]" in envelope.question:
+    first_attempt = envelope.attempt == 1
+    if environ.get(FAULT_INJECTION_ENV) == "1" and first_attempt and f"[[fail:{step}]]" in envelope.question:
         raise FaultInjected(f"fault injected in step {step}")
 
 
