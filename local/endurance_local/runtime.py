@@ -7,6 +7,7 @@ API server comes last so that "ready" means every route can be served. Stop runs
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -82,6 +83,30 @@ class FunctionLogs:
             self._files.clear()
 
 
+# Libraries whose own logs (moto's ASL interpreter prints a full state dump for every failed task) belong in
+# the state dir's runtime.log, not on the console where people read the `ready` line and our warnings.
+QUIET_LOGGERS = ("moto", "werkzeug", "botocore", "uvicorn")
+
+
+class LibraryLogs:
+    def __init__(self, path: Path) -> None:
+        self._handler = logging.FileHandler(path, encoding="utf-8")
+        self._handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self._saved: dict[str, bool] = {}
+        for name in QUIET_LOGGERS:
+            logger = logging.getLogger(name)
+            self._saved[name] = logger.propagate
+            logger.addHandler(self._handler)
+            logger.propagate = False
+
+    def close(self) -> None:
+        for name, propagate in self._saved.items():
+            logger = logging.getLogger(name)
+            logger.removeHandler(self._handler)
+            logger.propagate = propagate
+        self._handler.close()
+
+
 class LocalStack:
     """Runs a deployment locally; use as a context manager or call start()/stop()."""
 
@@ -94,6 +119,7 @@ class LocalStack:
         self.sources: EventSources | None = None
         self.api: ApiServer | None = None
         self._logs: FunctionLogs | None = None
+        self._library_logs: LibraryLogs | None = None
         self.startup_seconds: float | None = None
 
     @property
@@ -108,7 +134,8 @@ class LocalStack:
         began = time.perf_counter()
         config = self.config
         state_dir = config.state_dir.resolve()
-        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self._library_logs = LibraryLogs(state_dir / "logs" / "runtime.log")
         try:
             self.endpoint = AwsEndpoint(host=config.host, port=config.aws_port, on_s3_event=self._on_s3_event)
             self.endpoint.start()
@@ -167,6 +194,9 @@ class LocalStack:
                 self._log(f"error while stopping the {name}: {error}")
         if self._logs is not None:
             self._logs.close()
+        if self._library_logs is not None:
+            self._library_logs.close()
+            self._library_logs = None
         self.api = self.sources = self.host = self.endpoint = None
         self._logs = None
 
