@@ -1,7 +1,7 @@
 """Run the benchmarks and keep their Markdown output under bench/results/.
 
-    .venv/bin/python -m bench                 # local runtime, pipeline latency, handler imports
-    .venv/bin/python -m bench pipeline        # just one
+.venv/bin/python -m bench                 # local runtime, pipeline latency, handler imports
+.venv/bin/python -m bench pipeline        # just one
 """
 
 from __future__ import annotations

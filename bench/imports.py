@@ -19,9 +19,13 @@ PROBE = "import time; t = time.perf_counter(); import app; print((time.perf_coun
 
 def import_ms(function_dir: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {"PYTHONPATH": f"{function_dir}{os.pathsep}{ROOT / 'layers' / 'core'}", "AWS_DEFAULT_REGION": "us-east-1"}
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=function_dir, env=env, capture_output=True,
-                         text=True, check=True)
+    env |= {
+        "PYTHONPATH": f"{function_dir}{os.pathsep}{ROOT / 'layers' / 'core'}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=function_dir, env=env, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 

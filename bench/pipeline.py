@@ -1,10 +1,11 @@
 """End-to-end latency of chat jobs on the local stack (offline providers), split by step.
 
-Run: .venv/bin/python -m bench.pipeline [N]   (default N=20 dev questions; results in bench/results/pipeline.md)
+Run: .venv/bin/python -m bench.pipeline [N]  (N=20 dev questions by default; bench/results/pipeline.md)
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import sys
@@ -15,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-
-from bench.common import free_port, header
 from endurance.config import Settings
 from endurance.ingestion.ingest import ingest_path
 from endurance.providers import build_embedder, build_vector_index
 from endurance_local.runtime import LocalStack, LocalStackConfig
+
+from bench.common import free_port, header, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT.parent / "shared" / "eval" / "questions_dev.jsonl"
@@ -43,10 +44,16 @@ def _ts(value: str) -> float:
 def main(n: int = 20) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(vector_store="local", local_runtime_state_dir=tmp)
-        ingest_path(ROOT / "samples" / "documents", embedder=build_embedder(settings),
-                    index=build_vector_index(settings))
+        ingest_path(
+            ROOT / "samples" / "documents",
+            embedder=build_embedder(settings),
+            index=build_vector_index(settings),
+        )
         config = LocalStackConfig(
-            template=ROOT / "template.yaml", api_port=free_port(), aws_port=free_port(), state_dir=Path(tmp),
+            template=ROOT / "template.yaml",
+            api_port=free_port(),
+            aws_port=free_port(),
+            state_dir=Path(tmp),
             parameter_overrides={"VectorStore": "local", "Embedder": "hashing", "LlmProvider": "offline"},
         )
         totals: list[float] = []
@@ -69,25 +76,35 @@ def main(n: int = 20) -> None:
                     steps[step["name"]].append(step["ms"] or 0.0)
                 starts = [(_ts(s["started_at"]), s["name"]) for s in job["steps"]]
                 starts.sort()
-                for (start, name), (following, _next) in zip(starts, starts[1:], strict=False):
+                for (start, name), (following, _next) in itertools.pairwise(starts):
                     walls[name].append((following - start) * 1000)
                 first = starts[0][0]
                 to_first_step.append((first - _ts(job["created_at"])) * 1000)
     print(header(f"Chat job latency on the local stack, {n} dev questions, offline providers"))
-    print(f"- end to end (POST /v1/chat -> terminal status seen by polling every 10 ms): "
-          f"median {statistics.median(totals):.0f} ms, p95 {sorted(totals)[int(0.95 * (len(totals) - 1))]:.0f} ms")
-    print(f"- accepted -> first step started (API, intake queue poll, dispatch, StartExecution): "
-          f"median {statistics.median(to_first_step):.0f} ms")
-    print("- the step function's own work (inside the Lambda, without its job-record writes and events), median:")
+    print(
+        f"- end to end (POST /v1/chat -> terminal status seen by polling every 10 ms): "
+        f"median {statistics.median(totals):.0f} ms, p95 {percentile(totals, 95):.0f} ms"
+    )
+    print(
+        f"- accepted -> first step started (API, intake queue poll, dispatch, StartExecution): "
+        f"median {statistics.median(to_first_step):.0f} ms"
+    )
+    print(
+        "- the step's own work (inside the Lambda, without its job-record writes and events), median:"
+    )
     for name, values in steps.items():
         print(f"  - {name}: {statistics.median(values):.1f} ms")
-    print("- wall time from a step's start to the next step's start (the step's work, its bookkeeping "
-          "writes and events, the invoke round trip and the state transition), median:")
+    print(
+        "- wall time from a step's start to the next step's start (the step's work, its bookkeeping "
+        "writes and events, the invoke round trip and the state transition), median:"
+    )
     for name, values in walls.items():
         print(f"  - {name}: {statistics.median(values):.0f} ms")
     inside = sum(statistics.median(v) for v in steps.values())
-    print(f"- sum of step medians {inside:.0f} ms; the rest is queueing, the state machine's transitions and "
-          "the Lambda invoke round trips")
+    print(
+        f"- sum of step medians {inside:.0f} ms; the rest is queueing, the state machine's transitions and "
+        "the Lambda invoke round trips"
+    )
 
 
 if __name__ == "__main__":

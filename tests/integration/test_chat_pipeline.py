@@ -190,3 +190,31 @@ def test_feedback_on_a_job(running_stack: RunningStack) -> None:
     assert bad.status_code == 422
     unknown = httpx.post(f"{running_stack.api_url}/v1/feedback", json={"job_id": "nope", "rating": "down"})
     assert unknown.status_code == 404
+
+
+def test_a_dead_connection_is_dropped_when_a_push_gets_410(running_stack: RunningStack) -> None:
+    stack = running_stack
+    dynamodb = stack.client("dynamodb")
+    table = stack.name("ConnectionsTable")
+    accepted = submit(stack, "What is the maximum amount for a single hotel night?")
+    # A subscription whose socket vanished without a $disconnect (e.g. the network dropped).
+    dynamodb.put_item(
+        TableName=table,
+        Item={
+            "connection_id": {"S": "ghost-connection="},
+            "sk": {"S": f"job#{accepted['job_id']}"},
+            "job_id": {"S": accepted["job_id"]},
+            "expires_at": {"N": str(int(time.time()) + 3600)},
+        },
+    )
+    wait_job(stack, accepted["job_id"])
+
+    def ghost_gone() -> bool:
+        items = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="connection_id = :c",
+            ExpressionAttributeValues={":c": {"S": "ghost-connection="}},
+        )["Items"]
+        return not items
+
+    wait_for(ghost_gone, timeout=20, what="the dead connection to be dropped")
