@@ -15,20 +15,15 @@ import pytest
 from endurance_local.model import Deployment, TemplateError
 from endurance_local.provision import creation_order, provision
 from endurance_local.template import build_deployment
-from moto.server import ThreadedMotoServer
+
+from tests.support import moto_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "templates" / "provision_app.yaml"
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    yield from moto_server()
 
 
 def reset_moto(endpoint: str) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
@@ -22,42 +21,13 @@ from endurance_local.event_sources.s3 import (
     source_matches,
 )
 from endurance_local.model import Deployment, InvocationType, InvokeResult, S3EventSource
-from moto.server import ThreadedMotoServer
 
-Handler = Callable[[dict[str, Any]], Any]
-
-
-class InProcessInvoker:
-    """Runs Python callables as Lambda handlers and records every call (an honest model.Invoker)."""
-
-    def __init__(self, handlers: dict[str, Handler]) -> None:
-        self._handlers = handlers
-        self._lock = threading.Lock()
-        self.calls: list[tuple[str, dict[str, Any], InvocationType]] = []
-
-    def invoke(
-        self, function: str, payload: bytes, invocation_type: InvocationType = "RequestResponse"
-    ) -> InvokeResult:
-        event = json.loads(payload)
-        with self._lock:
-            self.calls.append((function, event, invocation_type))
-        try:
-            result = self._handlers[function](event)
-        except Exception as exc:
-            error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            return InvokeResult(json.dumps(error).encode(), function_error="Unhandled")
-        return InvokeResult(json.dumps(result).encode())
+from tests.support import InProcessInvoker, moto_server
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    yield from moto_server()
 
 
 def client(service: str, endpoint: str) -> Any:

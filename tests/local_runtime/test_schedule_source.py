@@ -6,40 +6,16 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from endurance_local.event_sources import EventSources, next_fire_time
 from endurance_local.event_sources.schedule import Scheduler, parse_schedule, scheduled_event
-from endurance_local.model import Deployment, InvocationType, InvokeResult, ScheduleSource
+from endurance_local.model import Deployment, ScheduleSource
 
-Handler = Callable[[dict[str, Any]], Any]
-
-
-class InProcessInvoker:
-    """Runs Python callables as Lambda handlers and records every call (an honest model.Invoker)."""
-
-    def __init__(self, handlers: dict[str, Handler]) -> None:
-        self._handlers = handlers
-        self._lock = threading.Lock()
-        self.calls: list[tuple[str, dict[str, Any], InvocationType]] = []
-
-    def invoke(
-        self, function: str, payload: bytes, invocation_type: InvocationType = "RequestResponse"
-    ) -> InvokeResult:
-        event = json.loads(payload)
-        with self._lock:
-            self.calls.append((function, event, invocation_type))
-        try:
-            result = self._handlers[function](event)
-        except Exception as exc:
-            error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            return InvokeResult(json.dumps(error).encode(), function_error="Unhandled")
-        return InvokeResult(json.dumps(result).encode())
+from tests.support import InProcessInvoker
 
 
 class FakeClock:

@@ -18,7 +18,8 @@ from aws_lambda_powertools.utilities.parser.models import SqsModel
 from endurance_local.event_sources import EventSources
 from endurance_local.event_sources.sqs import BatchResponseError, failed_message_ids
 from endurance_local.model import Deployment, InvocationType, InvokeResult, SqsEventSource
-from moto.server import ThreadedMotoServer
+
+from tests.support import moto_server
 
 Handler = Callable[[dict[str, Any]], Any]
 T = TypeVar("T")
@@ -62,13 +63,7 @@ class InProcessInvoker:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    yield from moto_server()
 
 
 @pytest.fixture(scope="module")

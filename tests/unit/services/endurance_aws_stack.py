@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 import pytest
 from endurance import bootstrap
-from moto.server import ThreadedMotoServer
+
+from tests.support import moto_server
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -39,13 +40,7 @@ TABLES: dict[str, tuple[str, str | None]] = {
 
 
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    yield from moto_server()
 
 
 @dataclass
@@ -379,6 +374,10 @@ def load_handler(name: str) -> Any:
     module_name = f"endurance_function_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
+    # Lambda puts the code folder on sys.path: a handler may import its sibling modules (routes_*.py).
+    code_dir = str(REPO / "functions" / name)
+    if code_dir not in sys.path:
+        sys.path.append(code_dir)
     spec = importlib.util.spec_from_file_location(module_name, REPO / "functions" / name / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
