@@ -1,3 +1,5 @@
+"""Fixtures for the core tests that talk to AWS: a moto server, the tables/queues/topic, a management API."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
