@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from endurance.domain.errors import ConfigurationError
 
@@ -35,10 +35,47 @@ class Settings(BaseModel):
     opensearch_index: str = "endurance-chunks"
     embedder: Literal["hashing", "openai"] = "hashing"
     llm_provider: Literal["offline", "groq", "openai"] = "offline"
+    # Generation and classification with an LLM (issue 5). API keys are never settings: they are read from
+    # GROQ_API_KEY / OPENAI_API_KEY, or from the SSM parameter / Secrets Manager secret named here.
+    llm_fallbacks: str = "offline"  # providers tried in order after LLM_PROVIDER fails, comma-separated
+    classifier: Literal["rules", "llm"] = "rules"
+    groq_model: str = "llama-3.3-70b-versatile"
+    groq_base_url: str = ""
+    groq_api_key_parameter: str = ""
+    groq_api_key_secret: str = ""
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str = ""
+    openai_api_key_parameter: str = ""
+    openai_api_key_secret: str = ""
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)
+    llm_max_retry_wait_seconds: float = Field(default=10.0, ge=0, le=300)
+    llm_total_budget_seconds: float = Field(default=25.0, gt=0, le=900)
+    llm_breaker_failures: int = Field(default=3, ge=1, le=100)
+    llm_breaker_reset_seconds: float = Field(default=30.0, ge=0, le=3600)
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    llm_max_tokens: int = Field(default=512, ge=16, le=8192)
+    llm_price_per_mtok: str = ""  # "input,output" USD per million tokens; overrides the built-in table
+    conversation_turns: int = Field(default=3, ge=0, le=20)
     retrieve_k: int = Field(default=5, ge=1, le=50)
     audit_ttl_days: int = 90
     connection_ttl_hours: int = 2
     idempotency_ttl_hours: int = 24
+
+    @field_validator("llm_fallbacks")
+    @classmethod
+    def _known_fallbacks(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in ("offline", "groq", "openai")]
+        if unknown:
+            listed = ", ".join(unknown)
+            raise ValueError(f"LLM_FALLBACKS: unknown provider(s) {listed}: use offline, groq or openai")
+        return ",".join(names)
+
+    def llm_chain(self) -> list[str]:
+        """LLM_PROVIDER then LLM_FALLBACKS, each once, in order."""
+        chain = [self.llm_provider, *(name for name in self.llm_fallbacks.split(",") if name)]
+        return list(dict.fromkeys(chain))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -93,6 +93,10 @@ def test_rag_job_runs_through_every_step(aws: AwsStack) -> None:
         "refusal": False,
         "provider": "offline",
         "model": "extractive",
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "latency_ms": 0.0,
+        "cost_usd": 0.0,
     }
     assert final["evaluation"]["verdict"] == "pass" and final["result"] == {"status": "COMPLETED"}
 
@@ -111,7 +115,18 @@ def test_rag_job_runs_through_every_step(aws: AwsStack) -> None:
         ("JobCompleted", None, "COMPLETED"),
     ]
     assert all(e["_type_attribute"] == e["type"] for e in events)
-    assert events[-1]["detail"] == {"route": "rag", "verdict": "pass"}
+    assert events[-1]["detail"] == {
+        "route": "rag",
+        "verdict": "pass",
+        "generation": {
+            "provider": "offline",
+            "model": "extractive",
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "latency_ms": 0.0,
+            "cost_usd": 0.0,
+        },
+    }
     assert len([e for e in events if e["type"] == "StepCompleted"]) == 5
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from endurance.domain.errors import TransientError
 from endurance.domain.models import Answer, Chunk, Route
 from endurance.ports.providers import AnswerGenerator
 
@@ -19,8 +20,16 @@ def answer(
     route: Route = Route.RAG,
 ) -> Answer:
     """The generator's answer. Citations [n] it writes must index ``Answer.sources``; out-of-range ones
-    are removed so a citation never points at nothing."""
-    result = generator.generate(question, chunks, route=route)
+    are removed so a citation never points at nothing. Provider failures that are worth retrying leave as
+    TransientError; the rest (PermanentError subclasses) go to the state machine's Catch as they are."""
+    try:
+        result = generator.generate(question, chunks, route=route)
+    except TransientError as error:
+        if type(error) is TransientError:
+            raise
+        # Step Functions matches Retry by the exact error name, and the state machine lists TransientError:
+        # re-raise under that name, keeping the provider's own error in the message and the chain.
+        raise TransientError(f"{type(error).__name__}: {error}") from error
     return _drop_dangling_citations(result)
 
 

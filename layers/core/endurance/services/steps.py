@@ -37,6 +37,7 @@ from endurance.domain.models import (
     utc_now,
 )
 from endurance.ports.storage import EventPublisher, JobRepository, SessionRepository
+from endurance.services.conversation import history_for, question_of
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +157,29 @@ def route_of(state: Mapping[str, Any]) -> Route:
 
 
 def classify_step(
-    state: State, *, classify: Callable[[str], Classification], jobs: JobRepository, publisher: EventPublisher
+    state: State,
+    *,
+    classify: Callable[[str], Classification],
+    jobs: JobRepository,
+    publisher: EventPublisher,
+    sessions: SessionRepository | None = None,
+    condense: Callable[[str, Sequence[tuple[str, str]]], str] | None = None,
+    max_turns: int = 3,
 ) -> State:
+    """Route the question. With ``sessions`` and ``condense``, a follow-up is first rewritten into a
+    standalone question from the session's earlier turns (see services.conversation); the rewrite is
+    routed, unless the question as asked is already blocked or for a person."""
+
     def step(envelope: JobEnvelope, _: State) -> dict[str, Any]:
-        return classify(envelope.question).model_dump(mode="json")
+        as_asked = classify(envelope.question)
+        standalone = envelope.question
+        if sessions is not None and condense is not None:
+            history = history_for(sessions, envelope, max_turns=max_turns)
+            if history:
+                standalone = condense(envelope.question, history)
+        if standalone == envelope.question or as_asked.route in (Route.BLOCKED, Route.HUMAN_REVIEW):
+            return as_asked.model_dump(mode="json")
+        return classify(standalone).model_dump(mode="json") | {"standalone_question": standalone}
 
     return run_step("classify", state, step, jobs=jobs, publisher=publisher)
 
@@ -171,8 +191,8 @@ def retrieve_step(
     if route_of(state) is not Route.RAG:
         return state
 
-    def step(envelope: JobEnvelope, _: State) -> dict[str, Any]:
-        return {"chunks": [chunk.model_dump(mode="json") for chunk in retrieve(envelope.question)]}
+    def step(envelope: JobEnvelope, current: State) -> dict[str, Any]:
+        return {"chunks": [chunk.model_dump(mode="json") for chunk in retrieve(question_of(current))]}
 
     return run_step("retrieve", state, step, jobs=jobs, publisher=publisher)
 
@@ -193,7 +213,20 @@ def answer_state(answer: Answer) -> dict[str, Any]:
         "refusal": answer.refusal,
         "provider": answer.provider,
         "model": answer.model,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "latency_ms": answer.latency_ms,
+        "cost_usd": answer.cost_usd,
     }
+
+
+def generation_of(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Who wrote the answer and what it cost (provider, model, tokens, latency, estimated cost)."""
+    answer = state.get("answer")
+    if not isinstance(answer, Mapping):
+        return None
+    keys = ("provider", "model", "tokens_in", "tokens_out", "latency_ms", "cost_usd")
+    return {key: answer[key] for key in keys if key in answer}
 
 
 def answer_step(
@@ -204,7 +237,7 @@ def answer_step(
     publisher: EventPublisher,
 ) -> State:
     def step(envelope: JobEnvelope, current: State) -> dict[str, Any]:
-        return answer_state(answer(envelope.question, chunks_of(current), route_of(current)))
+        return answer_state(answer(question_of(current), chunks_of(current), route_of(current)))
 
     return run_step("answer", state, step, jobs=jobs, publisher=publisher)
 
@@ -219,7 +252,7 @@ def evaluate_step(
     def step(envelope: JobEnvelope, current: State) -> dict[str, Any]:
         text = str((current.get("answer") or {}).get("text", ""))
         contexts = [chunk.text for chunk in chunks_of(current)]
-        return evaluate(envelope.question, contexts, text).model_dump(mode="json")
+        return evaluate(question_of(current), contexts, text).model_dump(mode="json")
 
     return run_step("evaluate", state, step, jobs=jobs, publisher=publisher)
 
@@ -258,6 +291,12 @@ def persist_step(
         }
         if evaluation is not None:
             turn["evaluation"] = evaluation
+        standalone = question_of(current)
+        if standalone != envelope.question:
+            turn["standalone_question"] = standalone
+        generation = generation_of(current) if route in (Route.DIRECT, Route.RAG) else None
+        if generation:
+            turn["generation"] = generation
         # The sort key comes from the envelope, not the clock, so a replayed job finds its turn written.
         sessions.add_turn(envelope.session_id, f"{envelope.created_at}#{envelope.job_id}", turn)
         jobs.complete(
@@ -278,6 +317,7 @@ def persist_step(
             detail={
                 "route": route.value,
                 "verdict": evaluation.get("verdict") if route in (Route.DIRECT, Route.RAG) else None,
+                "generation": generation_of(state) if route in (Route.DIRECT, Route.RAG) else None,
             },
         )
     )
