@@ -18,6 +18,7 @@ from endurance.domain.errors import ConflictError, NotFoundError, TransientError
 from endurance.domain.models import MAX_QUESTION_CHARS, ChatRequest, Feedback
 from endurance.services import jobs as job_service
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from routes_admin import router as admin_router
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -167,6 +168,9 @@ def evaluate() -> Response:
     request = EvaluateRequest.model_validate(_body())
     evaluation = evaluate_answer(request.question, request.contexts, request.answer)
     return _json(200, evaluation.model_dump(mode="json"))
+
+
+app.include_router(admin_router)
 
 
 @logger.inject_lambda_context

@@ -58,9 +58,9 @@ SHARED_ENV = {
     "ENDURANCE_FAULT_INJECTION",
 }
 
-# (hash key, range key, TTL attribute, {GSI name: hash key})
-EXPECTED_TABLES: dict[str, tuple[str, str | None, str | None, dict[str, str]]] = {
-    "JobsTable": ("job_id", None, None, {}),
+# (hash key, range key, TTL attribute, {GSI name: hash key or (hash key, range key)})
+EXPECTED_TABLES: dict[str, tuple[str, str | None, str | None, dict[str, str | tuple[str, str]]]] = {
+    "JobsTable": ("job_id", None, None, {"by_status": ("status", "created_at")}),
     "SessionsTable": ("session_id", "turn_key", None, {}),
     "FeedbackTable": ("job_id", "feedback_id", None, {}),
     "AuditTable": ("log_id", "event_key", "expires_at", {}),
@@ -254,6 +254,11 @@ def test_api_routes_are_the_documented_ones(template: dict[str, Any]) -> None:
         ("POST", "/v1/feedback"),
         ("POST", "/v1/evaluate"),
         ("GET", "/health"),
+        ("GET", "/config.json"),
+        ("GET", "/v1/admin/dlqs"),
+        ("GET", "/v1/admin/dlqs/{queue}/messages"),
+        ("POST", "/v1/admin/dlqs/{queue}/replay"),
+        ("GET", "/v1/admin/jobs"),
     }
     assert all(
         e["Type"] == "HttpApi" and e["Properties"]["ApiId"] == {"Ref": "HttpApi"}
@@ -407,20 +412,31 @@ def test_table_keys_ttl_and_indexes(template: dict[str, Any], table: str) -> Non
         expected_schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
     assert properties["KeySchema"] == expected_schema
     defined = {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]}
-    key_attributes = {hash_key, range_key, *indexes.values()} - {None}
+    index_keys = {name: (keys,) if isinstance(keys, str) else keys for name, keys in indexes.items()}
+    key_attributes = {hash_key, range_key, *(key for keys in index_keys.values() for key in keys)} - {None}
     assert defined == dict.fromkeys(key_attributes, "S"), "define exactly the key attributes"
     if ttl:
         assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
     else:
         assert "TimeToLiveSpecification" not in properties
-    actual_indexes = {
-        gsi["IndexName"]: (gsi["KeySchema"], gsi["Projection"])
-        for gsi in properties.get("GlobalSecondaryIndexes", [])
+    actual_indexes = {gsi["IndexName"]: gsi for gsi in properties.get("GlobalSecondaryIndexes", [])}
+    assert {name: gsi["KeySchema"] for name, gsi in actual_indexes.items()} == {
+        name: [
+            {"AttributeName": key, "KeyType": kind}
+            for key, kind in zip(keys, ("HASH", "RANGE"), strict=False)
+        ]
+        for name, keys in index_keys.items()
     }
-    assert actual_indexes == {
-        name: ([{"AttributeName": key, "KeyType": "HASH"}], {"ProjectionType": "ALL"})
-        for name, key in indexes.items()
-    }
+    for name, gsi in actual_indexes.items():
+        if name == "by_status":
+            # What the dashboard's job lists and quality charts read; the answer text stays out.
+            assert gsi["Projection"]["ProjectionType"] == "INCLUDE"
+            assert {"question", "route", "steps", "evaluation", "error"} <= set(
+                gsi["Projection"]["NonKeyAttributes"]
+            )
+            assert "answer" not in gsi["Projection"]["NonKeyAttributes"]
+        else:
+            assert gsi["Projection"] == {"ProjectionType": "ALL"}
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"] == {"SSEEnabled": True}
@@ -465,7 +481,16 @@ def test_websocket_routes_share_one_lambda_integration(template: dict[str, Any])
 
 def test_outputs(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
-    assert set(outputs) == {"ApiUrl", "WebSocketUrl", "DocumentsBucketName", "StateMachineArn"}
+    assert set(outputs) == {
+        "ApiUrl",
+        "WebSocketUrl",
+        "DocumentsBucketName",
+        "StateMachineArn",
+        "DashboardUrl",
+        "DashboardBucketName",
+        "DashboardDistributionId",
+    }
+    assert outputs["DashboardUrl"]["Value"] == {"Fn::Sub": "https://${DashboardDistribution.DomainName}"}
     assert outputs["ApiUrl"]["Value"] == {
         "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
     }
@@ -485,7 +510,9 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "LogLevel": "INFO",
         "FaultInjection": "0",
         "QueueVisibilityTimeout": 180,
+        "AdminToken": "",
     }
+    assert parameters["AdminToken"]["NoEcho"] is True
     assert parameters["VectorStore"]["AllowedValues"] == ["local", "opensearch"]
     assert parameters["LlmProvider"]["AllowedValues"] == ["offline", "groq", "openai"]
 
@@ -546,6 +573,11 @@ def test_transformed_template_wires_event_sources(transformed: dict[str, Any]) -
         "/v1/feedback",
         "/v1/evaluate",
         "/health",
+        "/config.json",
+        "/v1/admin/dlqs",
+        "/v1/admin/dlqs/{queue}/messages",
+        "/v1/admin/dlqs/{queue}/replay",
+        "/v1/admin/jobs",
     }
 
 
