@@ -3,7 +3,7 @@ loopback stands in for AWS), cached with a time-to-live."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
 from typing import Any
 
 import boto3
@@ -11,16 +11,11 @@ import pytest
 from endurance.adapters.llm.api_keys import ApiKeyResolver, KeySource
 from endurance.domain.errors import ConfigurationError, PermanentError
 
-from tests.unit.services.endurance_aws_stack import moto_endpoint
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    yield from moto_endpoint()
-
 
 @pytest.fixture
-def aws(moto_url: str) -> Any:
+def boto(moto_url: str) -> Any:
+    """boto3 clients for the session's moto server (tests/unit/conftest.py)."""
+
     def client(service: str) -> Any:
         return boto3.client(
             service,
@@ -45,15 +40,15 @@ def test_the_environment_wins() -> None:
     assert resolver.resolve(KeySource("GROQ_API_KEY", parameter="/never/read")) == "gsk-env"
 
 
-def test_ssm_parameter_is_read_decrypted_and_cached(aws: Any) -> None:
-    aws("ssm").put_parameter(
+def test_ssm_parameter_is_read_decrypted_and_cached(boto: Any) -> None:
+    boto("ssm").put_parameter(
         Name="/endurance/groq-key", Value="gsk-ssm-1", Type="SecureString", Overwrite=True
     )
     clock = Clock()
-    resolver = ApiKeyResolver(environ={}, client_factory=aws, ttl_seconds=60, clock=clock)
+    resolver = ApiKeyResolver(environ={}, client_factory=boto, ttl_seconds=60, clock=clock)
     source = KeySource("GROQ_API_KEY", parameter="/endurance/groq-key")
     assert resolver.resolve(source) == "gsk-ssm-1"
-    aws("ssm").put_parameter(
+    boto("ssm").put_parameter(
         Name="/endurance/groq-key", Value="gsk-ssm-2", Type="SecureString", Overwrite=True
     )
     clock.now = 59
@@ -62,17 +57,18 @@ def test_ssm_parameter_is_read_decrypted_and_cached(aws: Any) -> None:
     assert resolver.resolve(source) == "gsk-ssm-2"  # a rotated key is picked up after the TTL
 
 
-def test_secrets_manager_plain_and_json(aws: Any) -> None:
-    secrets = aws("secretsmanager")
-    secrets.create_secret(Name="endurance/openai-plain", SecretString="sk-plain")
-    secrets.create_secret(Name="endurance/openai-json", SecretString='{"api_key": "sk-json"}')
-    resolver = ApiKeyResolver(environ={}, client_factory=aws)
-    assert resolver.resolve(KeySource("OPENAI_API_KEY", secret="endurance/openai-plain")) == "sk-plain"
-    assert resolver.resolve(KeySource("OPENAI_API_KEY", secret="endurance/openai-json")) == "sk-json"
+def test_secrets_manager_plain_and_json(boto: Any) -> None:
+    secrets = boto("secretsmanager")
+    plain, as_json = f"endurance/plain-{uuid.uuid4().hex}", f"endurance/json-{uuid.uuid4().hex}"
+    secrets.create_secret(Name=plain, SecretString="sk-plain")
+    secrets.create_secret(Name=as_json, SecretString='{"api_key": "sk-json"}')
+    resolver = ApiKeyResolver(environ={}, client_factory=boto)
+    assert resolver.resolve(KeySource("OPENAI_API_KEY", secret=plain)) == "sk-plain"
+    assert resolver.resolve(KeySource("OPENAI_API_KEY", secret=as_json)) == "sk-json"
 
 
-def test_a_missing_parameter_is_a_permanent_error_naming_it(aws: Any) -> None:
-    resolver = ApiKeyResolver(environ={}, client_factory=aws)
+def test_a_missing_parameter_is_a_permanent_error_naming_it(boto: Any) -> None:
+    resolver = ApiKeyResolver(environ={}, client_factory=boto)
     with pytest.raises(PermanentError, match="/endurance/missing"):
         resolver.resolve(KeySource("GROQ_API_KEY", parameter="/endurance/missing"))
 
