@@ -7,7 +7,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from endurance_cli import ask_command, dlq_commands, ingest_command, local_commands
+from endurance_cli import (
+    answer_command,
+    ask_command,
+    classify_command,
+    dlq_commands,
+    ingest_command,
+    local_commands,
+)
 from endurance_cli.output import CliError, print_error
 
 
@@ -17,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     local_commands.register(commands)
     ingest_command.register(commands)
     ask_command.register(commands)
+    classify_command.register(commands)
+    answer_command.register(commands)
     dlq_commands.register(commands)
     return parser
 
