@@ -8,13 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from endurance.domain.models import Evaluation
-from endurance.evaluation.alignment import analyse, analyse_contexts, coverage, ranked
+from endurance.evaluation.alignment import Passages, analyse, analyse_contexts, coverage, ranked
 from endurance.evaluation.faithfulness import FaithfulnessThresholds, SentenceVerdict, check_answer
 from endurance.evaluation.pii import find_pii
 from endurance.evaluation.quantities import extract
-from endurance.evaluation.refusal import is_refusal, refusal_sentences
-from endurance.evaluation.relevance import answer_relevance, context_precision, context_relevance
-from endurance.evaluation.spans import sentences
+from endurance.evaluation.lexicon import content_words
+from endurance.evaluation.refusal import is_refusal, missing_objects, refusal_sentences
+from endurance.evaluation.relevance import (
+    answer_relevance,
+    context_precision,
+    context_relevance,
+    expected_answer,
+    satisfies,
+)
+from endurance.evaluation.spans import Span, sentences, tokens
 from endurance.evaluation.toxicity import toxic_spans, toxicity_score
 
 _CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
@@ -62,7 +69,7 @@ def evaluate_offline(question: str, contexts: Sequence[str], answer: str,
     refusal = is_refusal(clean, refusals)
     refusal_correct: bool | None = None
     if refusal:
-        refusal_correct = max(relevance, default=0.0) < limits.refusal_answerable
+        refusal_correct = answerability(question, passages, relevance, refusals) < limits.refusal_answerable
         if refusal_correct:
             reasons.append("the answer declines, and no context answers the question")
         else:
@@ -135,6 +142,23 @@ def evaluate_offline(question: str, contexts: Sequence[str], answer: str,
         mode="offline",
         latency_ms=round((time.perf_counter() - started) * 1000, 3),
     )
+
+
+def answerability(question: str, passages: Passages, relevance: list[float], refusals: list[Span]) -> float:
+    """How clearly the contexts hold what the question asks (0-1): the best context relevance, or how well
+    one context sentence covers what the refusal says is missing; capped when the question asks for a kind
+    of thing (a phone number, an email) that no context contains."""
+    score = max(relevance, default=0.0)
+    for phrase in missing_objects(refusals):
+        terms = frozenset(content_words([t.text for t in tokens(phrase)]))
+        if len(terms) < 2:
+            continue
+        best = max((coverage(terms, u.term_set, passages, u.prefixes) for u in passages.sentences), default=0.0)
+        score = max(score, best)
+    expectation = expected_answer(question)
+    if expectation.kind in ("phone", "email") and not any(satisfies(expectation, c) for c in passages.contexts):
+        score = min(score, 0.3)
+    return round(score, 4)
 
 
 def _spans(unsupported: list[SentenceVerdict]) -> list[str]:

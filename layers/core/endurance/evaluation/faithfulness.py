@@ -30,6 +30,7 @@ from endurance.evaluation.alignment import (
     analyse,
     coverage,
     matches,
+    prefixes_of,
     ranked,
     slot_similarity,
     window_terms,
@@ -87,7 +88,6 @@ def check_answer(answer: str, passages: Passages, question: str, skip: Sequence[
             continue
         best_sentences = ranked(sentence_unit, passages.sentences, passages)
         pool = _operand_pool(question_quantities, answer_quantities, sentence)
-        derivations = quantities.Derivations(pool)
         issues: list[Issue] = []
         numeric_terms: set[str] = set()
         for clause in clauses(answer, sentence):
@@ -96,7 +96,7 @@ def check_answer(answer: str, passages: Passages, question: str, skip: Sequence[
                 continue  # a rude aside is judged by the toxicity metric, not as a claim about the contexts
             clause_entities = [e for e in answer_entities if e.start >= clause.start and e.end <= clause.end]
             clause_issues, numbers_verified = _check_clause(
-                unit, clause_entities, passages, question_quantities, question_lower, derivations, thresholds,
+                unit, clause_entities, passages, question_quantities, question_lower, pool, thresholds,
                 answer,
             )
             issues.extend(clause_issues)
@@ -129,16 +129,18 @@ def _is_identifier(text: str, quantity: quantities.Quantity) -> bool:
 
 def _sentence_support(unit: Unit, best: list[tuple[float, Unit]], passages: Passages,
                       verified: frozenset[str]) -> float:
-    """Coverage of the sentence by its best context sentence, or by its two best together (a sentence may
-    join two facts); words of clauses whose figures were verified exactly count as supported."""
-    terms = unit.term_set - verified
-    if len(terms) < 2 or not best:
-        return 1.0  # nothing beyond exactly verified figures is left to support
-    first = best[0][1]
-    score = coverage(terms, first.term_set, passages, first.prefixes)
-    for _, other in best[1:3]:
-        union = first.term_set | other.term_set
-        score = max(score, coverage(terms, union, passages, first.prefixes | other.prefixes) - 0.05)
+    """Coverage of the sentence by its best context sentence, or by its best two or three together (a
+    sentence may join facts); words of clauses whose figures were verified exactly count as supported."""
+    if not unit.term_set or not best:
+        return 1.0
+    terms = unit.term_set
+    covered: frozenset[str] = verified
+    prefixes = prefixes_of(verified)
+    score = 0.0
+    for rank, (_, other) in enumerate(best[:3]):
+        covered = covered | other.term_set
+        prefixes = prefixes | other.prefixes
+        score = max(score, coverage(terms, covered, passages, prefixes) - 0.05 * rank)
     return score
 
 
@@ -154,7 +156,7 @@ def _operand_pool(question_quantities: list[quantities.Quantity],
 
 def _check_clause(unit: Unit, clause_entities: list[entity_finder.Entity], passages: Passages,
                   question_quantities: list[quantities.Quantity], question_lower: str,
-                  derivations: quantities.Derivations, thresholds: FaithfulnessThresholds, answer_text: str,
+                  pool: list[quantities.Quantity], thresholds: FaithfulnessThresholds, answer_text: str,
                   ) -> tuple[list[Issue], bool]:
     """Exact checks of one clause; returns the issues and whether it had figures that all verified."""
     issues: list[Issue] = []
@@ -164,7 +166,10 @@ def _check_clause(unit: Unit, clause_entities: list[entity_finder.Entity], passa
     best_sentences = ranked(unit, passages.sentences, passages)
     checked = [q for q in unit.quantities if not re.match(r"(?i)an?\s", q.text)]
     for quantity in checked:
-        problem = _check_quantity(quantity, unit, passages, question_quantities, derivations, thresholds)
+        # Operands: the question's figures and the answer's figures *before* this one.
+        operands = [q for q in pool if q in question_quantities or q.start < quantity.start]
+        problem = _check_quantity(quantity, unit, passages, question_quantities,
+                                  _Lazy(operands), thresholds)
         if problem:
             kind = "date" if quantity.dim in _DATE_DIMS else "number"
             issues.append(Issue(kind, unit.text, problem))
@@ -189,8 +194,21 @@ def _check_clause(unit: Unit, clause_entities: list[entity_finder.Entity], passa
     return issues, numbers_verified
 
 
+class _Lazy:
+    """Derivations are built only for figures that need them (most figures are quoted, not computed)."""
+
+    def __init__(self, operands: list[quantities.Quantity]) -> None:
+        self.operands = operands
+        self.built: quantities.Derivations | None = None
+
+    def reaches(self, target: quantities.Quantity) -> bool:
+        if self.built is None:
+            self.built = quantities.Derivations(self.operands)
+        return self.built.reaches(target)
+
+
 def _check_quantity(quantity: quantities.Quantity, unit: Unit, passages: Passages,
-                    question_quantities: list[quantities.Quantity], derivations: quantities.Derivations,
+                    question_quantities: list[quantities.Quantity], derivations: _Lazy,
                     thresholds: FaithfulnessThresholds) -> str | None:
     if any(quantities.same_value(quantity, q) for q in question_quantities):
         return None
@@ -312,8 +330,12 @@ def _check_universals(unit: Unit, best_sentences: list[tuple[float, Unit]]) -> s
         return None
     lowered = unit.text.lower()
     markers = [m.group(0) for m in UNIVERSAL_PHRASES.finditer(lowered)]
-    markers += [m.group(1) for m in re.finditer(r"\b([a-z]+)\b(?!\s+(?:that|who|which|of|one)\b)", lowered)
-                if m.group(1) in UNIVERSALS]
+    # "any that ...", "every day" (a frequency) and "each of" restrict rather than generalise.
+    markers += [m.group(1) for m in re.finditer(
+        r"\b(every|each|any|all|[a-z]+)\b(?!\s+(?:that|who|which|of|one|other|day|week|fortnight|month|year|morning|evening|"
+        r"night|weekday|hour|minute|time|january|february|march|april|may|june|july|august|september|october|"
+        r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b)", lowered)
+        if m.group(1) in UNIVERSALS] + [w for w in re.findall(r"\b(?:same|whole|entire)\b", lowered)]
     if not markers:
         return None
     support_text = " ".join(s.text.lower() for score, s in best_sentences[:2])

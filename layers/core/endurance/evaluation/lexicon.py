@@ -67,6 +67,11 @@ exceed exceeds exceeded exceeding surpass surpassed
 refuse refused refusal reject rejected rejection
 every each per any all
 extra additional further more
+pause paused stop stopped suspend suspended halt halted
+wait waiting await awaiting awaited
+family relative relatives relation relations
+outage interruption interrupted failure fail failed disruption breakdown fault
+storm storms severe
 register registration registered
 """
 
@@ -106,7 +111,7 @@ FILLER = word_list(
     also just only still really actually basically simply unfortunately fortunately generally normally
     usually currently however therefore thus hence so then there here this that these those it its
     you your yours they them their he she him her his we our us i me my one ones thing things way
-    would could should might may can will shall must need needs
+    would could should might may can will whenever wherever whichever whoever
     get gets got make makes made take takes took go goes went come comes came
     document documents information extract extracts say says said state states mention mentions
     """
@@ -173,7 +178,8 @@ def content_words(words: list[str]) -> list[str]:
         lowered = word.lower().replace("’", "'")
         if lowered in STOPS or not re.search(r"[a-z]", lowered):
             continue
-        if lowered.endswith("'s"):
-            lowered = lowered[:-2]
+        lowered = re.sub(r"'(?:s|d|ve|ll|re|m)$", "", lowered)
+        if lowered in STOPS or len(lowered) < 2:
+            continue
         result.append(canonical(lowered))
     return result

@@ -90,7 +90,7 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(
-    rf"(?<![\w.])({_DIGITS})\s?(?:%|per\s?cent\b|percent\b|percentage points?\b)", re.IGNORECASE
+    rf"(?<![\w.])({_DIGITS}|{_NUMBER_WORD})\s?(?:%|per\s?cent\b|percent\b|percentage points?\b)", re.IGNORECASE
 )
 _FRACTION = re.compile(r"(?<![\w/.-])(\d{1,3})/(\d{1,3})(?:st|nd|rd|th)?(?![\w/])")
 _FRACTION_WORD = re.compile(
@@ -236,8 +236,10 @@ def extract(text: str) -> list[Quantity]:
         add(Quantity(value, "money", match.group(0).strip(), match.start(), match.start() + len(
             match.group(0).rstrip()), approx=approx_before(match.start())))
     for match in _PERCENT.finditer(text):
-        add(Quantity(float(match.group(1).replace(",", "")) / 100, "ratio", match.group(0), match.start(),
-                     match.end(), approx=approx_before(match.start())))
+        amount = _number(match.group(1))
+        if amount is not None:
+            add(Quantity(amount / 100, "ratio", match.group(0), match.start(), match.end(),
+                         approx=approx_before(match.start())))
     for match in _YEAR.finditer(text):
         add(Quantity(float(match.group(1)), "year", match.group(0), match.start(), match.end()))
     for match in _DURATION.finditer(text):
@@ -306,7 +308,7 @@ def same_value(answer: Quantity, context: Quantity) -> bool:
         other = _duration_amount(context)
     if context.dim == "count" and answer.dim in ("duration", "workduration"):
         return _close(_duration_amount(answer), other, answer.approx)
-    return _close(answer.value, other, answer.approx or context.approx)
+    return _close(answer.value, other, answer.approx or context.approx, answer.dim)
 
 
 def _duration_amount(quantity: Quantity) -> float:
@@ -330,14 +332,17 @@ def _same_date(answer: Quantity, context: Quantity) -> bool:
     return True
 
 
-def _close(left: float, right: float, approx: bool) -> bool:
+def _close(left: float, right: float, approx: bool, dim: str = "") -> bool:
     if left == right:
         return True
     scale = max(abs(left), abs(right))
+    if dim == "ratio":
+        # Percentages and fractions: "1/3" = "33.3%", but "1/49" is not "1/54".
+        return abs(left - right) <= (0.02 * scale if approx else max(5e-4, 0.002 * scale))
     if approx:
         return abs(left - right) <= max(0.011, 0.02 * scale)
-    # Rounding to the penny/cent or to one decimal place of a displayed figure.
-    return abs(left - right) <= max(0.0051, 1e-6 * scale) and scale < 1e5 or abs(left - right) <= 1e-6 * scale
+    # Rounding to the penny/cent of a displayed figure.
+    return abs(left - right) <= max(0.0051, 1e-6 * scale)
 
 
 # --- derivation -------------------------------------------------------------------------------------------
@@ -347,6 +352,11 @@ _SCALAR = ("count", "ratio")
 
 def _combine(a: tuple[float, str], b: tuple[float, str]) -> Iterable[tuple[float, str]]:
     (x, xd), (y, yd) = a, b
+    if "units" in (xd, yd):
+        # A number of days/months only multiplies a price quoted per day/month.
+        if {xd, yd} == {"units", "money"}:
+            yield x * y, "money"
+        return
     if xd == yd or (xd in _SCALAR and yd in _SCALAR):
         dim = xd if xd == yd else "count"
         yield x + y, dim
@@ -369,6 +379,8 @@ class Derivations:
     def __init__(self, pool: Sequence[Quantity]) -> None:
         numeric = {(q.value, q.dim if q.dim != "workduration" else "duration") for q in pool
                    if q.dim not in ("date", "time", "month", "year")}
+        # "seven days" at "£2.25 a day" is 7 x £2.25: a duration also counts as a number of its own units.
+        numeric |= {(_duration_amount(q), "units") for q in pool if q.dim in ("duration", "workduration")}
         self.base = sorted(numeric)
         self.by_dim: dict[str, list[float]] = {}
         for a, b in itertools.permutations(self.base, 2):
@@ -382,7 +394,10 @@ class Derivations:
 
     def _has(self, dim: str, value: float, approx: bool) -> bool:
         values = self.by_dim.get(dim, [])
-        tolerance = max(0.011, 0.02 * abs(value)) if approx else max(0.0051, 1e-6 * abs(value))
+        if dim == "ratio":
+            tolerance = 0.02 * abs(value) if approx else max(5e-4, 0.002 * abs(value))
+        else:
+            tolerance = max(0.011, 0.02 * abs(value)) if approx else max(0.0051, 1e-6 * abs(value))
         index = bisect.bisect_left(values, value - tolerance)
         return index < len(values) and values[index] <= value + tolerance
 
@@ -407,6 +422,10 @@ class Derivations:
                                        or self._has(d, value + other, target.approx)):
                     return True
                 if other_dim in _SCALAR and other and self._has(d, value / other, target.approx):
+                    return True
+                if other_dim == d and other and d not in _SCALAR and (
+                        self._has("count", value / other, target.approx)
+                        or self._has("ratio", value / other, target.approx)):
                     return True
         return False
 
