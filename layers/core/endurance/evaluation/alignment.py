@@ -43,7 +43,8 @@ class Unit:
             self.slots = []
             for quantity in self.quantities:
                 where = self.token_index(quantity.start)
-                self.slots.append((quantity, window_terms(self, where, (where, self.token_index(quantity.end)))))
+                skip = (where, self.token_index(quantity.end))
+                self.slots.append((quantity, window_terms(self, where, skip)))
         return self.slots
 
     def token_index(self, offset: int) -> int:
@@ -66,7 +67,7 @@ def analyse(text: str, span: Span, source: int, all_quantities: Sequence[quantit
 
 def is_negated(text: str) -> bool:
     """Odd number of negations / privative words ("not", "no", "prohibited", "excluded", ...)."""
-    cleaned = BOUND_PHRASES.sub(" ", text.lower().replace("’", "'"))
+    cleaned = BOUND_PHRASES.sub(" ", text.lower().replace("\u2019", "'"))
     count = 0
     for word in re.findall(r"[a-z][a-z'-]*", cleaned):
         if word in NEGATORS or word.endswith("n't") or plain_stem(word) in PRIVATIVE_STEMS:
@@ -111,7 +112,7 @@ def analyse_contexts(contexts: Sequence[str]) -> Passages:
     idf = {term: math.log(1 + total / df) for term, df in document_frequency.items()}
     max_idf = math.log(1 + total / 0.5)
     joined = "\n".join(contexts)
-    lowered = re.sub(r"'s\b", "", joined.lower().replace("’", "'"))
+    lowered = re.sub(r"'s\b", "", joined.lower().replace("\u2019", "'"))
     all_terms = frozenset().union(*(u.term_set for u in sentence_units)) if sentence_units else frozenset()
     return Passages(list(contexts), sentence_units, clause_units, idf, max_idf, lowered,
                     capitalised_names(joined), every_quantity, all_terms, prefixes_of(all_terms))

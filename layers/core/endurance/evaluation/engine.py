@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from endurance.domain.models import Evaluation
 from endurance.evaluation.alignment import Passages, analyse, analyse_contexts, coverage, ranked
 from endurance.evaluation.faithfulness import FaithfulnessThresholds, SentenceVerdict, check_answer
+from endurance.evaluation.lexicon import content_words
 from endurance.evaluation.pii import find_pii
 from endurance.evaluation.quantities import extract
-from endurance.evaluation.lexicon import content_words
 from endurance.evaluation.refusal import is_refusal, missing_objects, refusal_sentences
 from endurance.evaluation.relevance import (
     answer_relevance,
@@ -24,7 +24,7 @@ from endurance.evaluation.relevance import (
 from endurance.evaluation.spans import Span, sentences, tokens
 from endurance.evaluation.toxicity import toxic_spans, toxicity_score
 
-_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+_CITATION = re.compile(r"\s*\[\d+(?:\s*[,\u2013-]\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class Thresholds:
         return cls(
             hallucination=float(getattr(settings, "eval_hallucination_threshold", cls.hallucination)),
             support=float(getattr(settings, "eval_support_threshold", cls.support)),
-            answer_relevance=float(getattr(settings, "eval_answer_relevance_threshold", cls.answer_relevance)),
+            answer_relevance=float(getattr(settings, "eval_answer_relevance_threshold",
+                                           cls.answer_relevance)),
             context_relevance=float(getattr(settings, "eval_context_relevance_threshold",
                                             cls.context_relevance)),
             refusal_answerable=float(getattr(settings, "eval_refusal_answerable_threshold",
@@ -153,10 +154,12 @@ def answerability(question: str, passages: Passages, relevance: list[float], ref
         terms = frozenset(content_words([t.text for t in tokens(phrase)]))
         if len(terms) < 2:
             continue
-        best = max((coverage(terms, u.term_set, passages, u.prefixes) for u in passages.sentences), default=0.0)
+        best = max((coverage(terms, u.term_set, passages, u.prefixes) for u in passages.sentences),
+                   default=0.0)
         score = max(score, best)
     expectation = expected_answer(question)
-    if expectation.kind in ("phone", "email") and not any(satisfies(expectation, c) for c in passages.contexts):
+    asks_for_contact = expectation.kind in ("phone", "email")
+    if asks_for_contact and not any(satisfies(expectation, c) for c in passages.contexts):
         score = min(score, 0.3)
     return round(score, 4)
 

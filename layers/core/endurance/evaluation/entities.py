@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 
 from endurance.evaluation.quantities import MONTHS
+from endurance.pipeline.text import word_list
 
-_NAME_WORD = r"(?:[A-Z][\w’'&.-]*|[A-Z]{2,}\d*|[A-Z]\d+)"
+_NAME_WORD = r"(?:[A-Z][\w\u2019'&.-]*|[A-Z]{2,}\d*|[A-Z]\d+)"
 _CAPITALISED = re.compile(
     rf"{_NAME_WORD}(?:\s+(?:(?:of|and|&|for|de|on|upon|the)\s+)?{_NAME_WORD}|\s+\d+[A-Z]?\b(?![,.]\d))*"
 )
@@ -20,13 +21,13 @@ _MASK = re.compile(
     r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|\S+@\S+|(?<![\w])[A-Z]{1,4}[-/]?\d[\w/-]*\d(?![\w])|"
     r"\b[A-Z]{2,}(?:-[A-Z]{2,})+-\d[\w-]*"
 )
-_NOT_NAMES = frozenset(
+_NOT_NAMES = word_list(
     """
     i a an the this that these those it its if in on at by for from to of and or but so yes no not as
     when where what which who why how there here they we you your he she his her our their my me us
     monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
-    saturdays sundays mr mrs ms dr q a
-    """.split()
+    saturdays sundays mr mrs ms dr q
+    """
 ) | frozenset(MONTHS)
 _TITLES = ("mr ", "mrs ", "ms ", "dr ", "miss ")
 
@@ -40,7 +41,7 @@ class Entity:
 
 
 def normalise(name: str) -> str:
-    name = name.lower().replace("’", "'").strip(" .,'")
+    name = name.lower().replace("\u2019", "'").strip(" .,'")
     name = re.sub(r"'s\b", "", name)
     name = re.sub(r"^(?:the|a|an)\s+", "", name)
     return re.sub(r"\s+", " ", name)
@@ -51,11 +52,11 @@ def extract(text: str, sentence_starts: set[int], known_names: frozenset[str] = 
     found: list[Entity] = []
     text = _MASK.sub(lambda m: " " * len(m.group(0)), text)  # codes, postcodes and emails are not names
     for match in _CAPITALISED.finditer(text):
-        start, phrase = match.start(), match.group(0).rstrip(" .,'’-")
+        start, phrase = match.start(), match.group(0).rstrip(" .,'\u2019-")
         words = phrase.split()
         # Drop capitalised function words and titles at the front ("If Kestrel ..." -> "Kestrel").
-        while words and words[0].lower().strip(".") in _NOT_NAMES and words[0].lower() not in ("mr", "mrs", "ms",
-                                                                                                   "dr"):
+        titles = ("mr", "mrs", "ms", "dr")
+        while words and words[0].lower().strip(".") in _NOT_NAMES and words[0].lower() not in titles:
             start = text.index(words[0], start) + len(words[0])
             start = len(text) - len(text[start:].lstrip())
             words = words[1:]
@@ -103,7 +104,7 @@ def _looks_like_code(word: str) -> bool:
 def capitalised_names(text: str) -> frozenset[str]:
     """Lower-cased capitalised words and runs that occur mid-sentence in ``text`` (names the contexts use)."""
     names: set[str] = set()
-    for match in re.finditer(r"(?<=[a-z0-9,;:)] )(?:[A-Z][\w’'&-]*)(?:\s+[A-Z][\w’'&-]*)*", text):
+    for match in re.finditer(r"(?<=[a-z0-9,;:)] )(?:[A-Z][\w\u2019'&-]*)(?:\s+[A-Z][\w\u2019'&-]*)*", text):
         norm = normalise(match.group(0))
         names.add(norm)
         names.update(norm.split())

@@ -43,8 +43,8 @@ from endurance.evaluation.toxicity import toxicity_score
 @dataclass(frozen=True)
 class FaithfulnessThresholds:
     support: float = 0.5  # minimum coverage of a sentence's content words by its best context sentences
-    novelty: float = 0.6  # a clause whose 3+ words are this new (share not used by any context) is unsupported
-    slot_margin: float = 0.15  # a different figure must fit the answer's slot this much better than an equal one
+    novelty: float = 0.6  # a clause with 3+ new words making up this share of it is unsupported
+    slot_margin: float = 0.15  # a different figure must fit the answer's slot this much better than an equal
     slot_strong: float = 0.35  # ... and fit it at least this well, to count as the figure the context gives
     polarity_alignment: float = 0.6  # coverage from which opposite polarity counts as a contradiction
     swap_alignment: float = 0.6  # coverage from which a different name in the same sentence is a swap
@@ -175,8 +175,8 @@ def _check_clause(unit: Unit, clause_entities: list[entity_finder.Entity], passa
             issues.append(Issue(kind, unit.text, problem))
     numbers_verified = bool(checked) and not issues
     for entity in clause_entities:
-        problem = _check_entity(entity, unit, passages, question_lower, best_sentences, entity_terms, thresholds,
-                                answer_text)
+        problem = _check_entity(entity, unit, passages, question_lower, best_sentences, entity_terms,
+                                thresholds, answer_text)
         if problem:
             issues.append(Issue("entity", unit.text, problem))
     problem = _check_polarity(unit, ranked(unit, passages.clauses, passages), passages, thresholds)
@@ -190,7 +190,8 @@ def _check_clause(unit: Unit, clause_entities: list[entity_finder.Entity], passa
         novel = [w for w in words if not matches(w, passages.all_terms, passages.all_prefixes)]
         if len(novel) >= 3 and len(novel) >= thresholds.novelty * len(words):
             issues.append(Issue("unsupported", unit.text,
-                                f"{len(novel)} of its {len(words)} content words appear nowhere in the contexts"))
+                                f"{len(novel)} of its {len(words)} content words appear nowhere in the "
+                                "contexts"))
     return issues, numbers_verified
 
 
@@ -219,7 +220,8 @@ def _check_quantity(quantity: quantities.Quantity, unit: Unit, passages: Passage
             return None
         return f"{quantity.text!r} is not stated in the contexts"
     position = unit.token_index(quantity.start)
-    answer_window = window_terms(unit, position, (position, max(position + 1, unit.token_index(quantity.end))))
+    end = max(position + 1, unit.token_index(quantity.end))
+    answer_window = window_terms(unit, position, (position, end))
     best_rival: tuple[float, quantities.Quantity | None, Unit | None] = (0.0, None, None)
     best_equal: tuple[float, quantities.Quantity | None, Unit | None] = (-1.0, None, None)
     for context_unit in passages.clauses:
@@ -234,7 +236,8 @@ def _check_quantity(quantity: quantities.Quantity, unit: Unit, passages: Passage
                 best_rival = (score, candidate, context_unit)
     if best_equal[1] is not None and best_rival[1] is not None and best_equal[2] is best_rival[2]:
         # Two ends of one range ("02:00-06:00") share their words: the other end is no rival.
-        gap = abs(best_equal[2].token_index(best_equal[1].start) - best_equal[2].token_index(best_rival[1].start))
+        shared = best_equal[2]
+        gap = abs(shared.token_index(best_equal[1].start) - shared.token_index(best_rival[1].start))
         if gap <= 3:
             best_rival = (0.0, None, None)
     if len(answer_window) < 2:
@@ -284,7 +287,7 @@ def _check_entity(entity: entity_finder.Entity, unit: Unit, passages: Passages, 
     for score, sentence in best_sentences[:1]:
         if coverage(terms, sentence.term_set, passages) < thresholds.swap_alignment:
             continue
-        sentence_lower = sentence.text.lower().replace("’", "'")
+        sentence_lower = sentence.text.lower().replace("\u2019", "'")
         if entity.norm in sentence_lower:
             return None
         others = entity_finder.extract(sentence.text, {0}, passages.names)

@@ -87,7 +87,7 @@ def _synonyms() -> dict[str, str]:
 
 
 def plain_stem(word: str) -> str:
-    word = word.lower().replace("’", "'")
+    word = word.lower().replace("\u2019", "'")
     for suffix in ("ability", "ibility", "able", "ible"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
@@ -175,7 +175,7 @@ def content_words(words: list[str]) -> list[str]:
     """Canonical forms of the words that carry meaning (no stop words, fillers or bare punctuation)."""
     result = []
     for word in words:
-        lowered = word.lower().replace("’", "'")
+        lowered = word.lower().replace("\u2019", "'")
         if lowered in STOPS or not re.search(r"[a-z]", lowered):
             continue
         lowered = re.sub(r"'(?:s|d|ve|ll|re|m)$", "", lowered)

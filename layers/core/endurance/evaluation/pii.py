@@ -17,7 +17,7 @@ _PHONE = re.compile(
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 _NATIONAL_ID = re.compile(
-    # UK National Insurance number, US Social Security number, and "national id/passport no." followed by a code.
+    # UK National Insurance number, US Social Security number, "national id/passport no." and a code.
     r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D]\b|"
     r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])|"
     r"(?i:(?:national (?:id|identity|insurance)|passport|social security|tax id|ssn|nhs)"
@@ -26,7 +26,8 @@ _NATIONAL_ID = re.compile(
 _SORT_CODE = re.compile(r"(?i:sort code)[:\s]*(\d{2}-\d{2}-\d{2})|(?<![\d-])(\d{2}-\d{2}-\d{2})(?![\d-])")
 _ACCOUNT = re.compile(r"(?i:account (?:number|no\.?)|acc(?:oun)?t\.? no\.?|a/c)[:\s]*(\d{6,12})\b")
 _DATE_OF_BIRTH = re.compile(
-    r"(?i:born on|born|date of birth|dob|d\.o\.b\.)[:\s]+(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2} [A-Z][a-z]+ \d{4})"
+    r"(?i:born on|born|date of birth|dob|d\.o\.b\.)[:\s]+"
+    r"(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2} [A-Z][a-z]+ \d{4})"
 )
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
 _STREET_TYPES = (
@@ -35,8 +36,9 @@ _STREET_TYPES = (
     "Highway|Hwy|Circle|Wharf|Villas|Heights|Meadows|Fields|Gate|Vale|Yard|End"
 )
 _STREET_ADDRESS = re.compile(
-    rf"(?<![\w£$€.,])(?:Flat \d+[A-Z]?,?\s)?\d{{1,5}}[A-Z]?,?\s(?:[A-Z][a-z’'-]+\s){{1,3}}(?:{_STREET_TYPES})\b"
-    rf"(?:,\s(?:[A-Z][a-z’'-]+\s?){{1,3}})*(?:,?\s[A-Z]{{1,2}}\d[A-Z\d]?\s\d[A-Z]{{2}})?"
+    rf"(?<![\w£$€.,])(?:Flat \d+[A-Z]?,?\s)?\d{{1,5}}[A-Z]?,?\s"
+    rf"(?:[A-Z][a-z\u2019'-]+\s){{1,3}}(?:{_STREET_TYPES})\b"
+    rf"(?:,\s(?:[A-Z][a-z\u2019'-]+\s?){{1,3}})*(?:,?\s[A-Z]{{1,2}}\d[A-Z\d]?\s\d[A-Z]{{2}})?"
 )
 
 
@@ -96,7 +98,7 @@ def find_pii(text: str) -> list[dict[str, str]]:
         add(match.start(), match.end(), "address")
     for match in _PHONE.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
-        if 9 <= len(digits) <= 15 and not digits.startswith("0800") or 10 <= len(digits) <= 15:
+        if (9 <= len(digits) <= 15 and not digits.startswith("0800")) or 10 <= len(digits) <= 15:
             add(match.start(), match.start() + len(match.group(0).strip()), "phone")
     found.sort()
     return [{"type": kind, "text": text[start:end]} for start, end, kind in found]

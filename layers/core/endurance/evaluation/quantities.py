@@ -76,7 +76,7 @@ _END_OF_MONTH = re.compile(rf"\bend of\s+({_MONTH})(?:\s+(\d{{4}}))?", re.IGNORE
 _MONTH_ALONE = re.compile(
     r"\b(January|February|March|April|June|July|August|September|October|November|December)\b"
 )
-_FISCAL_YEAR = re.compile(r"(?<![\w/])((?:19|20)\d{2})\s?[/–-]\s?(\d{2}|(?:19|20)\d{2})(?![\w/-])")
+_FISCAL_YEAR = re.compile(r"(?<![\w/])((?:19|20)\d{2})\s?[/\u2013-]\s?(\d{2}|(?:19|20)\d{2})(?![\w/-])")
 _YEAR = re.compile(r"(?<![\w£$€.,/-])((?:19|20)\d{2})(?![\w%/]|,\d|\.\d)")
 _TIME = re.compile(
     r"(?<![\w:.])(\d{1,2})(?::|\.)(\d{2})\s*([ap])\.?m\b\.?|(?<![\w:.])(\d{1,2}):(\d{2})(?![\d:])|"
@@ -90,7 +90,8 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(
-    rf"(?<![\w.])({_DIGITS}|{_NUMBER_WORD})\s?(?:%|per\s?cent\b|percent\b|percentage points?\b)", re.IGNORECASE
+    rf"(?<![\w.])({_DIGITS}|{_NUMBER_WORD})\s?(?:%|per\s?cent\b|percent\b|percentage points?\b)",
+    re.IGNORECASE,
 )
 _FRACTION = re.compile(r"(?<![\w/.-])(\d{1,3})/(\d{1,3})(?:st|nd|rd|th)?(?![\w/])")
 _FRACTION_WORD = re.compile(
@@ -99,11 +100,12 @@ _FRACTION_WORD = re.compile(
 )
 _DURATION = re.compile(
     rf"(?<![\w.])({_NUM})(?:\s|-)(?:(working|business|calendar|clear|school)\s|-)?"
-    r"(seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|years?)(?:'s?|’s?)?\b",
+    r"(seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|years?)(?:'s?|\u2019s?)?\b",
     re.IGNORECASE,
 )
 _MEASURE = re.compile(
-    rf"(?<![\w.])({_DIGITS})\s?(" + "|".join(re.escape(u) for u in sorted(_MEASURE_UNITS, key=len, reverse=True))
+    rf"(?<![\w.])({_DIGITS})\s?("
+    + "|".join(re.escape(u) for u in sorted(_MEASURE_UNITS, key=len, reverse=True))
     + r")(?![\w])",
     re.IGNORECASE,
 )
@@ -112,6 +114,7 @@ _PLAIN = re.compile(rf"(?<![\w.£$€/:-])({_DIGITS})(?![\w/]|[.:-]\d)|\b({_NUMB
 _APPROX = re.compile(r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|some|circa|an estimated|"
                      r"just over|just under|over|under|up to|more than|less than)\s*$", re.IGNORECASE)
 _NOT_COUNT_WORDS = {"a", "an", "a single", "one"}
+_SCALES = {"million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "k": 1e3, "thousand": 1e3}
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,7 @@ def extract(text: str) -> list[Quantity]:
             scale = (match.group(6) or "").lower()
             if match.group(7).lower() == "pence":
                 value /= 100
-        value *= {"million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "k": 1e3, "thousand": 1e3}.get(scale, 1)
+        value *= _SCALES.get(scale, 1)
         add(Quantity(value, "money", match.group(0).strip(), match.start(), match.start() + len(
             match.group(0).rstrip()), approx=approx_before(match.start())))
     for match in _PERCENT.finditer(text):
@@ -437,8 +440,9 @@ class Derivations:
             start = dt.date(base.date[0] or year or 2025, base.date[1] or 1, base.date[2] or 1)
             steps = [_shift(start, d) for d in self.durations]
             candidates = steps + [_shift(s, d) for s in steps for d in self.durations]
-            if any(c.month == month and c.day == day and (year is None or c.year == year) for c in candidates):
-                return True
+            for candidate in candidates:
+                if candidate.month == month and candidate.day == day and year in (None, candidate.year):
+                    return True
         return False
 
 

@@ -35,9 +35,10 @@ _ABOUT_SOURCES = re.compile(
 
 _MISSING_OBJECT = re.compile(
     r"(?:doesn't|does not|don't|do not|didn't|did not)\s+(?:say|state|give|mention|cover|include|specify|"
-    r"contain|provide|list|set out|tell|address|explain|show)\s+(?:(?:you|me|us)\s+)?(?P<after>[^.;:—–]+)|"
-    r"(?P<before>[^.;:—–,]+?)\s+(?:isn't|is not|aren't|are not|wasn't|was not)\s+(?:included|given|stated|"
-    r"mentioned|covered|specified|listed|provided|available|set out)",
+    r"contain|provide|list|set out|tell|address|explain|show)\s+(?:(?:you|me|us)\s+)?"
+    r"(?P<after>[^.;:\u2014\u2013]+)|"
+    r"(?P<before>[^.;:\u2014\u2013,]+?)\s+(?:isn't|is not|aren't|are not|wasn't|was not)\s+"
+    r"(?:included|given|stated|mentioned|covered|specified|listed|provided|available|set out)",
     re.IGNORECASE,
 )
 
@@ -46,7 +47,7 @@ def missing_objects(refusals: list[Span]) -> list[str]:
     """What each refusal says the contexts lack ("... doesn't give *a deadline for householder appeals*")."""
     found = []
     for sentence in refusals:
-        for match in _MISSING_OBJECT.finditer(sentence.text.replace("’", "'")):
+        for match in _MISSING_OBJECT.finditer(sentence.text.replace("\u2019", "'")):
             phrase = match.group("after") or match.group("before") or ""
             phrase = re.split(r",\s*(?:so|but|and)\b", phrase)[0]
             if phrase.strip():
@@ -58,7 +59,7 @@ def refusal_sentences(answer: str) -> list[Span]:
     """Sentences of the answer that decline to answer (empty when it does answer)."""
     found = []
     for sentence in sentences(answer):
-        text = sentence.text.replace("’", "'")
+        text = sentence.text.replace("\u2019", "'")
         match = _REFUSAL.search(text)
         if match and _ABOUT_SOURCES.search(text):
             found.append(sentence)

@@ -18,6 +18,7 @@ from endurance.evaluation.alignment import Passages, coverage
 from endurance.evaluation.lexicon import content_words
 from endurance.evaluation.pii import find_pii
 from endurance.evaluation.spans import tokens
+from endurance.pipeline.text import word_list
 
 _WH_WORDS = re.compile(r"^\s*(?:so\s+|and\s+|but\s+)?(\w+)(?:\s+(\w+))?(?:\s+(\w+))?", re.I)
 _FREQUENCY = re.compile(
@@ -44,7 +45,7 @@ def expected_answer(question: str) -> Expectation:
         return Expectation("phone")
     if re.search(r"\bemail(?: address)?\b", lowered) and re.search(r"\bwhat(?:'s| is| are)\b", lowered):
         return Expectation("email")
-    match = _WH_WORDS.search(lowered.replace("’", "'"))
+    match = _WH_WORDS.search(lowered.replace("\u2019", "'"))
     words = [w for w in (match.groups() if match else ()) if w]
     first = words[0] if words else ""
     second = words[1] if len(words) > 1 else ""
@@ -100,9 +101,8 @@ def question_terms(question: str) -> frozenset[str]:
     return frozenset(content_words(words)) - _QUESTION_FILLER
 
 
-_QUESTION_FILLER = frozenset(content_words("""
-    want know tell find wonder happen happens ask asking possible okay ok please thanks
-""".split()))
+_QUESTION_FILLER = frozenset(content_words(sorted(word_list(
+    "want know tell find wonder happen happens ask asking possible okay ok please thanks"))))
 
 
 def context_relevance(question: str, passages: Passages) -> list[float]:

@@ -17,7 +17,7 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "cf.", "vs.", "approx.", "incl.", "par
 # Clause boundaries: semicolons, dashes used as punctuation, colons, and a comma before a conjunction or a
 # relative/consequence word. A bare "and" without a comma is not split: it usually joins list items.
 _CLAUSE_BREAK = re.compile(
-    r"\s*;\s*|\s+[—–]\s+|:\s+|\s*\(\s*|\s*\)\s*|"
+    r"\s*;\s*|\s+[\u2014\u2013]\s+|:\s+|\s*\(\s*|\s*\)\s*|"
     r",\s*(?=(?:and|but|or|so|while|whereas|although|though|which|who|where|otherwise|then|unless|"
     r"except|with|plus|as long as|provided|if|because|since|after|before|once|when|until|rising|"
     r"reduced|increasing|followed|bringing|meaning|making|including|excluding|covering|capped)\b)|"
@@ -25,7 +25,7 @@ _CLAUSE_BREAK = re.compile(
     r"\s+(?=so (?:you|the|it|a|an|that|this|they|he|she|we|there|nothing|at|for|in|on)\b)",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[A-Za-z0-9£$€][A-Za-z0-9£$€'’.,/%:&+-]*[A-Za-z0-9%]|[A-Za-z0-9%]")
+_WORD = re.compile(r"[A-Za-z0-9£$€][A-Za-z0-9£$€'\u2019.,/%:&+-]*[A-Za-z0-9%]|[A-Za-z0-9%]")
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class Span:
 
 def _strip_span(text: str, start: int, end: int) -> Span | None:
     piece = text[start:end]
-    left = len(piece) - len(piece.lstrip(" \t\n,;:—–-"))
-    right = len(piece.rstrip(" \t\n,;:—–-"))
+    left = len(piece) - len(piece.lstrip(" \t\n,;:\u2014\u2013-"))
+    right = len(piece.rstrip(" \t\n,;:\u2014\u2013-"))
     if right <= left:
         return None
     return Span(text[start + left : start + right], start + left, start + right)

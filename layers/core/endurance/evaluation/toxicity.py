@@ -56,7 +56,7 @@ _PATTERNS = (
 
 def toxicity_score(text: str) -> float:
     """0 (clean) to 1 (clearly abusive)."""
-    lowered = text.lower().replace("’", "'")
+    lowered = text.lower().replace("\u2019", "'")
     score = 0.0
     for word in re.findall(r"[a-z][a-z-]*", lowered):
         if word in _INSULTS:
