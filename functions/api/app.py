@@ -17,10 +17,12 @@ from endurance import bootstrap
 from endurance.domain.errors import ConflictError, NotFoundError, TransientError
 from endurance.domain.models import MAX_QUESTION_CHARS, ChatRequest, Feedback
 from endurance.services import jobs as job_service
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from routes_admin import router as admin_router
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_EVALUATE_CONTEXTS = 50
+MAX_EVALUATE_ANSWER_CHARS = 20_000
 
 logger = Logger()
 app = APIGatewayHttpResolver()
@@ -32,8 +34,17 @@ class EvaluateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    contexts: list[str] = Field(default_factory=list, max_length=50)
-    answer: str = Field(min_length=1, max_length=20_000)
+    # At least one context: groundedness cannot be judged against nothing. Sizes are capped so one request
+    # stays within the evaluate budget (the 64 KB body cap applies first).
+    contexts: list[str] = Field(min_length=1, max_length=MAX_EVALUATE_CONTEXTS)
+    answer: str = Field(min_length=1, max_length=MAX_EVALUATE_ANSWER_CHARS)
+
+    @field_validator("contexts")
+    @classmethod
+    def _contexts_have_text(cls, contexts: list[str]) -> list[str]:
+        if any(not context.strip() for context in contexts):
+            raise ValueError("every context must be a non-empty string")
+        return contexts
 
 
 class BadRequest(Exception):
@@ -56,7 +67,10 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 
 
 def _body() -> Any:
-    raw = app.current_event.decoded_body or ""
+    try:
+        raw = app.current_event.decoded_body or ""
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadRequest(400, "invalid_encoding", "the request body is not valid UTF-8 text") from error
     if len(raw.encode()) > MAX_BODY_BYTES:
         raise BadRequest(413, "payload_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KB")
     try:

@@ -59,6 +59,19 @@ class Settings(BaseModel):
     conversation_turns: int = Field(default=3, ge=0, le=20)
     retrieve_k: int = Field(default=5, ge=1, le=50)
     audit_ttl_days: int = 90
+    # The metrics engine (docs/metrics.md). Thresholds calibrated on ../shared/eval/eval_dev.jsonl only.
+    eval_judge: Literal["off", "groq", "openai"] = "off"  # optional LLM judge; falls back to offline
+    eval_judge_model: str = ""
+    eval_judge_base_url: str = ""
+    eval_judge_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    eval_hallucination_threshold: float = Field(default=1.0, ge=0, le=1)
+    eval_support_threshold: float = Field(default=0.5, ge=0, le=1)
+    eval_answer_relevance_threshold: float = Field(default=0.5, ge=0, le=1)
+    eval_context_relevance_threshold: float = Field(default=0.5, ge=0, le=1)
+    eval_refusal_answerable_threshold: float = Field(default=0.6, ge=0, le=1)
+    eval_toxicity_threshold: float = Field(default=0.5, ge=0, le=1)
+    eval_max_answer_chars: int = Field(default=20_000, ge=1)
+    eval_max_context_chars: int = Field(default=200_000, ge=1)
     connection_ttl_hours: int = 2
     idempotency_ttl_hours: int = 24
 
