@@ -12,6 +12,7 @@ from endurance_cli import (
     ask_command,
     classify_command,
     dlq_commands,
+    evaluate_command,
     ingest_command,
     local_commands,
 )
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify_command.register(commands)
     answer_command.register(commands)
     dlq_commands.register(commands)
+    evaluate_command.register(commands)
     return parser
 
 

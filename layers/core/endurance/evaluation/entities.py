@@ -71,7 +71,7 @@ def extract(text: str, sentence_starts: set[int], known_names: frozenset[str] = 
         phrase = " ".join(words)
         at_sentence_start = start in sentence_starts or _after_sentence_start(text, start, sentence_starts)
         norm = normalise(phrase)
-        if not norm or norm in _NOT_NAMES:
+        if not norm or norm in _NOT_NAMES or not re.search(r"[a-z]", norm):
             continue
         if len(words) == 1 and at_sentence_start and norm not in known_names and not _looks_like_code(phrase):
             continue
