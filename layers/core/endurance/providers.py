@@ -17,15 +17,50 @@ from endurance.ports.providers import AnswerGenerator, Embedder, VectorIndex
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    return _embedder(settings.embedder)
+    """EMBEDDER: ``hashing`` (pure Python, the default), ``minilm`` (numpy, local weights) or ``openai``."""
+    return _embedder(
+        settings.embedder,
+        settings.embedding_model,
+        settings.embedding_dimension,
+        settings.embedding_base_url,
+        settings.minilm_model_dir,
+        settings.openai_api_key_parameter,
+        settings.openai_api_key_secret,
+    )
 
 
 def build_vector_index(settings: Settings) -> VectorIndex:
+    """One index per embedder name and dimension: both are checked against what the index was built with."""
     embedder = build_embedder(settings)
     if settings.vector_store == "local":
         return _local_index(str(settings.index_dir().resolve()), embedder.name, embedder.dimension)
-    raise ConfigurationError(
-        f"VECTOR_STORE={settings.vector_store} is not available in this build; use VECTOR_STORE=local"
+    if not settings.opensearch_endpoint:
+        raise ConfigurationError("VECTOR_STORE=opensearch needs OPENSEARCH_ENDPOINT")
+    return _opensearch_index(
+        settings.opensearch_endpoint,
+        settings.opensearch_index,
+        settings.opensearch_auth,
+        settings.opensearch_region,
+        settings.opensearch_fusion,
+        embedder.name,
+        embedder.dimension,
+    )
+
+
+@lru_cache(maxsize=4)
+def _opensearch_index(
+    endpoint: str, index: str, auth: str, region: str, fusion: str, embedder_name: str, dimension: int
+) -> VectorIndex:
+    from endurance.adapters.opensearch.client import build_client
+    from endurance.adapters.opensearch.index import OpenSearchIndex
+
+    return OpenSearchIndex(
+        build_client(endpoint, auth=auth, region=region),
+        index=index,
+        embedder_name=embedder_name,
+        dimension=dimension,
+        serverless=auth == "aoss",
+        fusion=fusion,
     )
 
 
@@ -45,12 +80,36 @@ def build_condenser(settings: Settings) -> Callable[[str, Sequence[tuple[str, st
 
 
 @lru_cache(maxsize=4)
-def _embedder(kind: str) -> Embedder:
+def _embedder(
+    kind: str,
+    model: str,
+    dimension: int | None,
+    base_url: str,
+    minilm_dir: str,
+    key_parameter: str,
+    key_secret: str,
+) -> Embedder:
     if kind == "hashing":
         from endurance.adapters.offline.hashing_embedder import HashingEmbedder
 
         return HashingEmbedder()
-    raise ConfigurationError(f"EMBEDDER={kind} is not available in this build; use EMBEDDER=hashing")
+    if kind == "minilm":
+        from endurance.adapters.offline.minilm_embedder import MiniLMEmbedder
+
+        return MiniLMEmbedder(minilm_dir or None)
+    if kind == "openai":
+        from endurance.adapters.llm.api_keys import ApiKeyResolver, KeySource
+        from endurance.adapters.openai_embeddings import OpenAIEmbedder
+
+        source = KeySource("OPENAI_API_KEY", key_parameter, key_secret)
+        resolver = ApiKeyResolver()
+        return OpenAIEmbedder(
+            api_key=lambda: resolver.require(source, "OpenAI embeddings"),
+            model=model,
+            dimension=dimension,
+            base_url=base_url or None,
+        )
+    raise ConfigurationError(f"EMBEDDER={kind}: use hashing, minilm or openai")
 
 
 @lru_cache(maxsize=8)
@@ -118,5 +177,5 @@ def _chat(provider: str, settings_json: str) -> Any:
 
 def clear_cache() -> None:
     """Forget built providers (tests; a process whose settings changed)."""
-    for cached in (_embedder, _local_index, _generator, _classifier, _condenser, _chat):
+    for cached in (_embedder, _local_index, _opensearch_index, _generator, _classifier, _condenser, _chat):
         cached.cache_clear()

@@ -39,8 +39,6 @@ def test_built_once_per_process(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "builder"),
     [
-        ("EMBEDDER", "openai", providers.build_embedder),
-        ("VECTOR_STORE", "opensearch", providers.build_vector_index),
         ("LLM_PROVIDER", "groq", providers.build_generator),
     ],
 )
