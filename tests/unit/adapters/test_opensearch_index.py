@@ -168,3 +168,28 @@ def test_client_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     with pytest.raises(ConfigurationError, match="region"):
         build_client("https://search.example.com", auth="aoss", credentials=Credentials("a", "b"))
+
+
+def test_the_providers_factory_builds_a_signed_opensearch_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    from endurance.config import Settings
+    from endurance.providers import build_vector_index, clear_cache
+
+    server = StandIn("aoss")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    clear_cache()
+    try:
+        settings = Settings.from_env(
+            {"VECTOR_STORE": "opensearch", "OPENSEARCH_ENDPOINT": server.url, "OPENSEARCH_AUTH": "aoss",
+             "OPENSEARCH_REGION": REGION, "OPENSEARCH_INDEX": "from-settings"}
+        )
+        index = build_vector_index(settings)
+        assert index.count() == 0
+        assert any(r["method"] == "PUT" and r["path"] == "/from-settings" for r in server.requests)
+        with pytest.raises(ConfigurationError, match="OPENSEARCH_ENDPOINT"):
+            build_vector_index(Settings(vector_store="opensearch"))
+    finally:
+        clear_cache()
+        server.close()
