@@ -400,11 +400,42 @@ class DynamoDocumentRepository(_Table):
     """Documents table, PK `doc`: ingestion status of each document in the bucket."""
 
     def set_status(self, doc: str, status: str, *, chunks: int = 0, error: str | None = None) -> None:
-        item: dict[str, Any] = {"doc": doc, "status": status, "chunks": chunks, "updated_at": utc_now()}
+        """Upsert: ``created_at`` is kept from the first status, ``indexed_at`` set when INDEXED, ``error``
+        cleared by a status without one (a fixed document stops showing its old error)."""
+        now = utc_now()
+        values: dict[str, Any] = {":status": status, ":chunks": chunks, ":now": now}
+        assignments = ["#status = :status", "chunks = :chunks", "updated_at = :now",
+                       "created_at = if_not_exists(created_at, :now)"]
+        if status == "INDEXED":
+            assignments.append("indexed_at = :now")
         if error:
-            item["error"] = error[:1000]
-        with aws_errors(f"PutItem {self.table}"):
-            self.dynamodb.put_item(TableName=self.table, Item=serialize(item))
+            values[":error"] = error[:1000]
+            assignments.append("#error = :error")
+        expression = "SET " + ", ".join(assignments) + ("" if error else " REMOVE #error")
+        with aws_errors(f"UpdateItem {self.table}"):
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=serialize({"doc": doc}),
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues=serialize(values),
+            )
+
+    def list_all(self) -> list[dict[str, Any]]:
+        """Every document's status, by name (a scan: one item per document, a few thousand at most)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
+        while True:
+            with aws_errors(f"Scan {self.table}"):
+                page = self.dynamodb.scan(**kwargs)
+            items.extend(deserialize(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda item: str(item["doc"]))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete(self, doc: str) -> None:
+        with aws_errors(f"DeleteItem {self.table}"):
+            self.dynamodb.delete_item(TableName=self.table, Key=serialize({"doc": doc}))
 
     def get(self, doc: str) -> dict[str, Any] | None:
         with aws_errors(f"GetItem {self.table}"):
