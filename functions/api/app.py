@@ -19,6 +19,7 @@ from endurance.domain.models import MAX_QUESTION_CHARS, ChatRequest, Feedback
 from endurance.services import jobs as job_service
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from routes_admin import router as admin_router
+from routes_documents import router as documents_router
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_EVALUATE_CONTEXTS = 50
@@ -185,6 +186,7 @@ def evaluate() -> Response:
 
 
 app.include_router(admin_router)
+app.include_router(documents_router)
 
 
 @logger.inject_lambda_context

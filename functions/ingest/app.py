@@ -1,9 +1,10 @@
 """Documents bucket events -> the vector index, with each document's status in the documents table.
 
 ObjectCreated: PENDING, then INDEXED (with its chunk count) or FAILED (with the reason). A document that
-fails is recorded FAILED and then raised, so the asynchronous invocation's retries and its DLQ see it;
-the other records of the event are processed first (re-ingesting a document replaces it, so a retry of
-the whole event is harmless). ObjectRemoved: the document's chunks are deleted from the index.
+fails is recorded FAILED and then raised, so the asynchronous invocation's retries and then the function's
+DeadLetterQueue (IngestDLQ) get it: never silently dropped. The other records of the event are processed
+first (re-ingesting a document replaces it, so a retry of the whole event is harmless). ObjectRemoved:
+the document's chunks and its status record are deleted.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def _ingest(bucket: str, key: str) -> IngestResult:
 
 
 def _remove(key: str) -> IngestResult:
+    """The object is gone: so are its chunks and its status record (GET /v1/documents no longer lists it)."""
     result = delete_document(key, index=bootstrap.vector_index())
-    bootstrap.documents().set_status(key, result.status, chunks=0)
+    bootstrap.documents().delete(key)
     return result
 
 

@@ -19,6 +19,8 @@ from endurance.ports.providers import Embedder, VectorIndex
 
 IngestStatus = Literal["INDEXED", "FAILED", "DELETED"]
 _EMBED_BATCH = 64
+# Larger files are refused: a policy document is well under this, and one huge file must not stall ingestion.
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -45,6 +47,11 @@ def ingest_document(
     index: VectorIndex,
     content_type: str | None = None,
 ) -> IngestResult:
+    if not content:
+        return IngestResult(doc=doc, chunks=0, status="FAILED", error=f"{doc}: the file is empty")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        error = f"{doc}: the file is {len(content)} bytes, over the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit"
+        return IngestResult(doc=doc, chunks=0, status="FAILED", error=error)
     try:
         markdown = to_markdown(doc, content, content_type)
     except UnsupportedDocumentError as error:
