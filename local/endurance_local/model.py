@@ -65,6 +65,8 @@ class FunctionSpec:
     memory_size: int  # MB
     environment: dict[str, str]
     layer_dirs: list[Path] = field(default_factory=list)  # put on sys.path after code_dir
+    # Where failed asynchronous invocations go (DeadLetterQueue, or EventInvokeConfig OnFailure SQS).
+    dead_letter_queue_arn: str | None = None
 
 
 @dataclass

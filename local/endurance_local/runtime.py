@@ -8,10 +8,12 @@ API server comes last so that "ready" means every route can be served. Stop runs
 from __future__ import annotations
 
 import logging
+import json
 import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +159,7 @@ class LocalStack:
                 base_env=local_aws_environment(self.endpoint.url),
                 max_concurrency=config.max_concurrency,
                 on_log=self._logs.write,
+                on_async_failure=self._on_async_failure,
             )
             self.endpoint.set_invoker(self.host)
             self.sources = EventSources(self.deployment, self.host, self.endpoint.url, on_log=self._log)
@@ -211,6 +214,40 @@ class LocalStack:
     ) -> None:
         if self.sources is not None:
             self.sources.on_s3_event(event_name, bucket, key, size, etag)
+
+    def _on_async_failure(self, function: str, payload: bytes, result: Any) -> None:
+        """Lambda's DeadLetterQueue behaviour: the original event, with RequestID/ErrorCode/ErrorMessage
+        attributes, goes to the function's queue once its retries are spent."""
+        deployment = self.deployment
+        spec = deployment.functions.get(function) if deployment else None
+        if spec is None or not spec.dead_letter_queue_arn or self.endpoint is None:
+            return
+        url = next(
+            (r.url for r in deployment.resources.values() if r.arn == spec.dead_letter_queue_arn and r.url), None
+        )
+        try:
+            detail = json.loads(result.payload or b"{}")
+        except ValueError:
+            detail = {}
+        message = str(detail.get("errorMessage") or detail.get("errorType") or "function error")[:1000]
+        try:
+            import boto3
+
+            sqs = boto3.client("sqs", endpoint_url=self.endpoint.url, region_name=REGION,
+                               aws_access_key_id="local", aws_secret_access_key="local")
+            if url is None:
+                url = sqs.get_queue_url(QueueName=spec.dead_letter_queue_arn.split(":")[-1])["QueueUrl"]
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=payload.decode("utf-8", errors="replace"),
+                MessageAttributes={
+                    "RequestID": {"DataType": "String", "StringValue": str(uuid.uuid4())},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": message},
+                },
+            )
+        except Exception as error:  # the runtime must survive a broken DLQ; say so in the log
+            self._log(f"{function}: could not send a failed event to its dead-letter queue: {error}")
 
     def resources(self) -> dict[str, Any]:
         """What /__local/resources and `endurance local resources` show."""

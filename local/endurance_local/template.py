@@ -459,6 +459,7 @@ class _DeploymentBuilder:
             memory_size=int(props.get("MemorySize", 128)),
             environment={**self._environment(lid, props), **self.extra_env},
             layer_dirs=layer_dirs,
+            dead_letter_queue_arn=_async_failure_queue(props),
         )
 
     @staticmethod
@@ -1115,6 +1116,18 @@ def _s3_key_filter(filter_config: Any) -> tuple[str, str]:
         elif name == "suffix":
             suffix = str(rule.get("Value", ""))
     return prefix, suffix
+
+
+def _async_failure_queue(props: dict[str, Any]) -> str | None:
+    """The SQS ARN a failed asynchronous invocation goes to: DeadLetterQueue, else an OnFailure destination."""
+    dead_letter = props.get("DeadLetterQueue") or {}
+    if str(dead_letter.get("Type", "")).upper() == "SQS" and isinstance(dead_letter.get("TargetArn"), str):
+        return str(dead_letter["TargetArn"])
+    on_failure = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure") or {}
+    destination = on_failure.get("Destination")
+    if str(on_failure.get("Type", "SQS")).upper() == "SQS" and isinstance(destination, str) and ":sqs:" in destination:
+        return destination
+    return None
 
 
 def _module_exists(module: str, search_dirs: list[Path]) -> bool:
