@@ -314,7 +314,8 @@ def _check_polarity(unit: Unit, best_clauses: list[tuple[float, Unit]], passages
         if score < thresholds.polarity_alignment or score < top - 0.1:
             break
         shared = unit.term_set & clause.term_set
-        if len(shared) < 2:
+        # Both ways: the clause is about what the context clause is about (not two words in common).
+        if len(shared) < 2 or coverage(clause.term_set, unit.term_set, passages, unit.prefixes) < 0.3:
             continue
         if clause.negated != unit.negated:
             side = "negates" if unit.negated else "drops the negation of"

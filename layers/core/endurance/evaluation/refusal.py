@@ -28,7 +28,8 @@ _REFUSAL = re.compile(
 # Said of the sources ("the documents/terms/policy/extract ... don't say"): a refusal names what is missing.
 _ABOUT_SOURCES = re.compile(
     r"\b(?:documents?|sources?|context|contexts|information|extracts?|terms|policy|policies|schedule|guide|"
-    r"record|records|faq|report|sla|what i have|these|they|it|i)\b",
+    r"record|records|faq|report|sla|rules|guidance|handbook|contract|agreement|notice|material|text|"
+    r"what i have|these|they|it|i)\b",
     re.IGNORECASE,
 )
 
