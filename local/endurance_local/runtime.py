@@ -7,8 +7,8 @@ API server comes last so that "ready" means every route can be served. Stop runs
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import signal
 import sys
 import threading
@@ -223,7 +223,8 @@ class LocalStack:
         if spec is None or not spec.dead_letter_queue_arn or self.endpoint is None:
             return
         url = next(
-            (r.url for r in deployment.resources.values() if r.arn == spec.dead_letter_queue_arn and r.url), None
+            (r.url for r in deployment.resources.values() if r.arn == spec.dead_letter_queue_arn and r.url),
+            None,
         )
         try:
             detail = json.loads(result.payload or b"{}")

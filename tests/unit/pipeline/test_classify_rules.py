@@ -10,7 +10,7 @@ from endurance.pipeline.classify import classify
 
 def test_route_accuracy_on_the_dev_set(dev_questions: list[dict[str, Any]]) -> None:
     correct = [classify(row["question"]).route.value == row["route"] for row in dev_questions]
-    assert sum(correct) / len(correct) >= 0.9
+    assert sum(correct) / len(correct) >= 0.95
 
 
 def test_every_unsafe_dev_question_is_blocked(dev_questions: list[dict[str, Any]]) -> None:

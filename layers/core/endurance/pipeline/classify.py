@@ -85,6 +85,13 @@ _BLOCKED = [
         0.93,
     ),
     _rule(
+        "credential fishing: asks to be given keys or passwords",
+        r"\b(?:give|send|share|reveal|leak|dump|print|tell|show|email|forward)\s+(?:me|us)\b[^.?!]{0,25}\b"
+        r"(?:api keys?|secret keys?|access keys?|private keys?|passwords?|passcodes?|credentials|tokens?|"
+        r"login details)\b(?!\s+(?:rules?|polic\w*|requirements?|length|guidance|standards?))",
+        0.93,
+    ),
+    _rule(
         "impersonation or phishing: asks to pose as someone to deceive",
         r"\b(?:pretend(?:ing)? to be|impersonat\w*|pos(?:e|ing) as|masquerad\w* as|spoof\w*)\b|"
         r"\bconfirm (?:their|your|his|her) (?:passwords?|credentials|login|bank)",
@@ -158,9 +165,9 @@ _HUMAN_REVIEW = [
         r"go ahead and|i'd like you to)\s+)"
         r"(?:approve|reject|cancel|terminate|refund|reimburse|pay|reset|unlock|delete|erase|remove|update|"
         r"change|amend|book|reserve|process|escalate|grant|revoke|extend|renew|transfer|sign off|"
-        r"authori[sz]e|waive|expedite|fast-track)\b (?:me |for me )?(?:my|our|this|the) (?:own )?"
-        r"(?:claim|contract|account|request|application|booking|invoice|payment|expenses?|leave|access|password|data|order|"
-        r"subscription|ticket|appeal|case|refund|licen[cs]e|permit|reimbursement)s?\b",
+        r"authori[sz]e|waive|expedite|fast-track)\b (?:me |for me )?(?:(?:my|our) (?:own )?\w+|(?:this|the) "
+        r"(?:claim|contract|account|request|application|booking|invoice|payment|expenses?|leave|access|password|"
+        r"data|order|subscription|ticket|appeal|case|refund|licen[cs]e|permit|reimbursement|advance)s?)\b",
         0.85,
     ),
 ]

@@ -19,7 +19,16 @@ import time
 from collections.abc import Sequence
 
 from endurance.adapters.offline.passage_units import Unit, aliases, units_of
-from endurance.adapters.offline.question_analysis import Question, QuestionPart, analyse
+from endurance.adapters.offline.question_analysis import (
+    AMOUNT,
+    COUNT,
+    DATE,
+    DURATION,
+    PERCENT,
+    Question,
+    QuestionPart,
+    analyse,
+)
 from endurance.domain.models import Answer, Chunk, Route, Source
 
 REFUSAL_TEXT = "I could not find this in the documents."
@@ -35,6 +44,7 @@ _GREETING = re.compile(
 _THANKS = re.compile(r"\b(?:thanks?|thank you|thx|cheers|appreciate)\b", re.I)
 _BYE = re.compile(r"\b(?:bye|goodbye|see you|farewell|take care|good night)\b", re.I)
 _IDENTITY = re.compile(r"\b(?:who are you|what are you|what can you do|what do you do|are you)\b", re.I)
+_FIGURE_KINDS = frozenset({DURATION, DATE, AMOUNT, COUNT, PERCENT})
 _FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}-\d{2}\b")
 _ANAPHOR = re.compile(
     r"^(?:of |in |for |from |with |under |after |before |by )?(?:this|these|that|those|such|it|its|they|"
@@ -97,6 +107,14 @@ def answer_from(question: str, chunks: Sequence[Chunk]) -> Answer:
                 return refusal()
             continue
         best = ranked[0]
+        if part.expects and part.expects <= _FIGURE_KINDS and not best.kinds & part.expects:
+            # "How much ...?" answered by a sentence without a figure is not an answer: take the best
+            # candidate that has one, if it is good enough.
+            best = next((u for u in ranked if u.kinds & part.expects), best)
+            if not best.kinds & part.expects or best.score < MIN_SCORE:
+                if index == 0:
+                    return refusal()
+                continue
         if part.focus and not _has_focus(best, part):
             # Nothing good enough mentions what is asked about: that is a different question's answer.
             if index == 0:

@@ -94,6 +94,12 @@ _FOCUS = [
         r"does|do|did|has|have|had|applies|apply)\b|[?,]|$)",
         _I,
     ),
+    # "What salary does the CIO earn?", "What day rate is assumed?"
+    re.compile(
+        r"^\W*(?:and |but )?what ((?:[a-z-]+ ){0,2}[a-z-]+) (?=(?:does|do|did|is|are|was|were|will|would|"
+        r"can|could|must|should|has|have|had)\b)",
+        _I,
+    ),
 ]
 _PART_SPLIT = re.compile(
     r",?\s+and\s+(?=(?:how|what|who|whom|when|which|where|why|whether|to whom|by whom|in which|by how|"
