@@ -1119,14 +1119,16 @@ def _s3_key_filter(filter_config: Any) -> tuple[str, str]:
 
 
 def _async_failure_queue(props: dict[str, Any]) -> str | None:
-    """The SQS ARN a failed asynchronous invocation goes to: DeadLetterQueue, else an OnFailure destination."""
+    """The SQS ARN failed asynchronous invocations go to: DeadLetterQueue, else an OnFailure destination."""
     dead_letter = props.get("DeadLetterQueue") or {}
     if str(dead_letter.get("Type", "")).upper() == "SQS" and isinstance(dead_letter.get("TargetArn"), str):
         return str(dead_letter["TargetArn"])
-    on_failure = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure") or {}
+    invoke_config = props.get("EventInvokeConfig") or {}
+    on_failure = (invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}
     destination = on_failure.get("Destination")
-    if str(on_failure.get("Type", "SQS")).upper() == "SQS" and isinstance(destination, str) and ":sqs:" in destination:
-        return destination
+    is_queue = isinstance(destination, str) and ":sqs:" in destination
+    if str(on_failure.get("Type", "SQS")).upper() == "SQS" and is_queue:
+        return str(destination)
     return None
 
 
