@@ -15,6 +15,7 @@ from endurance_cli import (
     evaluate_command,
     ingest_command,
     local_commands,
+    search_command,
 )
 from endurance_cli.output import CliError, print_error
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     local_commands.register(commands)
     ingest_command.register(commands)
+    search_command.register(commands)
     ask_command.register(commands)
     classify_command.register(commands)
     answer_command.register(commands)
