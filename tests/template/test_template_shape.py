@@ -511,6 +511,13 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "FaultInjection": "0",
         "QueueVisibilityTimeout": 180,
         "AdminToken": "",
+        "LlmFallbacks": "offline",
+        "Classifier": "rules",
+        "GroqModel": "llama-3.3-70b-versatile",
+        "GroqApiKeyParameter": "",
+        "OpenAiModel": "gpt-4o-mini",
+        "OpenAiBaseUrl": "",
+        "OpenAiApiKeyParameter": "",
     }
     assert parameters["AdminToken"]["NoEcho"] is True
     assert parameters["VectorStore"]["AllowedValues"] == ["local", "opensearch"]
