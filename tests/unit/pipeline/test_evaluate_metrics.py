@@ -40,17 +40,21 @@ def test_one_unsupported_sentence_is_named() -> None:
         "Requests are always free of charge for pensioners."
     )
     result = evaluate(QUESTION, CONTEXTS, answer)
-    assert result.faithfulness == round(2 / 3, 4)
+    assert result.faithfulness == round(2 / 3, 4) and result.hallucination
     assert result.unsupported_spans == ["Requests are always free of charge for pensioners."]
+    assert {issue["kind"] for issue in result.issues} <= {"quantifier", "unsupported", "entity"}
 
 
 def test_refusals_are_detected_and_judged() -> None:
     missing = evaluate(
         "What is the maximum fine for a breach?", CONTEXTS, "I could not find this in the documents."
     )
-    assert missing.refusal and missing.refusal_correct is True and missing.faithfulness is None
+    # A correct refusal makes no false claim (faithful); refusing although the answer is there is a false
+    # claim about the contexts: unfaithful, and the verdict fails.
+    assert missing.refusal and missing.refusal_correct is True and missing.faithfulness == 1.0
+    assert not missing.hallucination
     present = evaluate(QUESTION, CONTEXTS, "I could not find this in the documents.")
-    assert present.refusal_correct is False and present.verdict == "warn"
+    assert present.refusal_correct is False and present.hallucination and present.verdict == "fail"
     answered = evaluate(QUESTION, CONTEXTS, "Within 30 days.")
     assert answered.refusal is False and answered.refusal_correct is None
 

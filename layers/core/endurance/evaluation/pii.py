@@ -38,7 +38,7 @@ _STREET_TYPES = (
 _STREET_ADDRESS = re.compile(
     rf"(?<![\w£$€.,])(?:Flat \d+[A-Z]?,?\s)?\d{{1,5}}[A-Z]?,?\s"
     rf"(?:[A-Z][a-z\u2019'-]+\s){{1,3}}(?:{_STREET_TYPES})\b"
-    rf"(?:,\s(?:[A-Z][a-z\u2019'-]+\s?){{1,3}})*(?:,?\s[A-Z]{{1,2}}\d[A-Z\d]?\s\d[A-Z]{{2}})?"
+    rf"(?:,\s[A-Z][a-z\u2019'-]+(?:\s[A-Z][a-z\u2019'-]+){{0,2}})*(?:,?\s[A-Z]{{1,2}}\d[A-Z\d]?\s\d[A-Z]{{2}})?"
 )
 
 

@@ -53,7 +53,8 @@ def sentences(text: str) -> list[Span]:
         start = 0
         for match in _SENTENCE_END.finditer(chunk):
             candidate = chunk[start : match.start()].strip().lower()
-            if candidate.endswith(_ABBREVIATIONS) or re.search(r"\b[A-Z]\.$", chunk[start : match.start()]):
+            last_word = candidate.rsplit(None, 1)[-1] if candidate else ""
+            if last_word in _ABBREVIATIONS or re.search(r"\b[A-Z]\.$", chunk[start : match.start()]):
                 continue
             if candidate.endswith((" no.", " nos.")) and chunk[match.end() : match.end() + 1].isdigit():
                 continue  # "account no. 123"
