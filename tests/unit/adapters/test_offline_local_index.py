@@ -5,7 +5,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from endurance.adapters.offline import local_index
 from endurance.adapters.offline.hashing_embedder import HashingEmbedder
 from endurance.adapters.offline.local_index import INDEX_FILE, LocalIndex
 from endurance.domain.errors import ConfigurationError
@@ -137,3 +139,58 @@ def test_concurrent_writers_and_a_reader(tmp_path: Path) -> None:
         f"b.md round {rounds - 1}",
     }
     assert seen_counts
+
+
+def _clustered(n: int, dimension: int = 32, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, dimension))
+    points = centres[rng.integers(0, 40, n)] + 0.8 * rng.standard_normal((n, dimension))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_large_indexes_use_ivf_lists_that_persist_and_follow_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_index, "IVF_MIN_CHUNKS", 500)
+    vectors = _clustered(1200)
+    chunks = [Chunk(chunk_id=f"c{i}", doc=f"d{i // 100}.md", text=f"chunk {i}") for i in range(len(vectors))]
+    index = LocalIndex(tmp_path, embedder_name="synthetic", dimension=32, nprobe=8)
+    index.upsert(chunks, vectors.tolist())
+    state = index._current()
+    assert state.ivf is not None and len(state.ivf.centroids) == 34  # ~sqrt(n) lists
+    queries = _clustered(50, seed=9)
+    recall = np.mean(
+        [
+            len({c for c, _ in index.knn(q, 10)} & {c for c, _ in index.knn(q, 10, exact=True)}) / 10
+            for q in queries
+        ]
+    )
+    assert recall >= 0.9
+    reopened = LocalIndex(tmp_path, embedder_name="synthetic", dimension=32, nprobe=8)
+    assert reopened._current().ivf is not None
+    assert [reopened.knn(q, 5) for q in queries[:5]] == [index.knn(q, 5) for q in queries[:5]]
+    trained = index._current().ivf.centroids
+    assert index.delete_document("d3.md") == 100
+    assert np.array_equal(index._current().ivf.centroids, trained), "deleting keeps the trained lists"
+    deleted = {f"c{i}" for i in range(300, 400)}
+    assert not deleted & {cid for cid, _ in index.knn(vectors[350], 20)}
+    more = [Chunk(chunk_id=f"n{i}", doc="new.md", text="n") for i in range(1500)]
+    index.upsert(more, _clustered(1500, seed=5).tolist())
+    assert index._current().ivf.trained_on == 2600, "doubling the index retrains the lists"
+    exact_filtered = index.search("chunk", vectors[0], k=3, filters={"doc": "d0.md"})
+    assert exact_filtered and {c.doc for c in exact_filtered} == {"d0.md"}
+
+
+def test_a_chunk_found_only_by_its_words_is_still_returned(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    _fill(index)
+    unrelated = [1.0] + [0.0] * (EMBEDDER.dimension - 1)
+    results = index.search("Astrava hotel rate", unrelated, k=4)
+    astrava = next(c for c in results if c.doc == "travel.md")
+    assert astrava.metadata["bm25"] > 0 and "cosine" in astrava.metadata
+
+
+def test_an_index_file_of_another_format_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / INDEX_FILE).write_bytes(b"ENDIDX1\n" + b"\x00" * 16)
+    with pytest.raises(ConfigurationError, match="delete the folder and re-ingest"):
+        _index(tmp_path)

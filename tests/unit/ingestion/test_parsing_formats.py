@@ -44,3 +44,54 @@ def test_pdf_without_pypdf_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(sys.modules, "pypdf", None)
     with pytest.raises(UnsupportedDocumentError, match="needs the 'pypdf' package"):
         to_markdown("report.pdf", b"%PDF-1.4 ...")
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A minimal valid PDF (one page, Helvetica, one text line per entry) with a correct xref table."""
+    text = (
+        "BT /F1 11 Tf 72 760 Td 14 TL "
+        + " ".join(
+            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for line in lines
+        )
+        + " ET"
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode("latin-1")),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_text_and_numbered_headings() -> None:
+    pdf = _pdf(
+        [
+            "1. Scope",
+            "This policy applies to all staff.",
+            "2. Retention",
+            "2.1 Audit Logs",
+            "Audit logs are kept for 13 months.",
+        ]
+    )
+    markdown = to_markdown("policy.pdf", pdf)
+    chunks = chunk_markdown("policy.pdf", markdown)
+    by_section = {c.section: c.text for c in chunks}
+    assert by_section["1. Scope"] == "This policy applies to all staff."
+    assert by_section["2. Retention > 2.1 Audit Logs"] == "Audit logs are kept for 13 months."
+
+
+def test_a_broken_pdf_is_a_clear_error() -> None:
+    with pytest.raises(UnsupportedDocumentError, match="cannot read the PDF"):
+        to_markdown("broken.pdf", b"%PDF-1.4 this is not a pdf")

@@ -7,6 +7,7 @@ its paragraphs, list items and table rows; PDF is read with ``pypdf`` when that 
 from __future__ import annotations
 
 import io
+import re
 from html.parser import HTMLParser
 from pathlib import PurePath
 
@@ -82,7 +83,26 @@ def _pdf_text(doc: str, content: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except Exception as error:  # pypdf raises many unrelated types for broken files
         raise UnsupportedDocumentError(f"{doc}: cannot read the PDF: {error}") from error
-    return "\n\n".join(page.strip() for page in pages if page.strip())
+    return pdf_headings("\n\n".join(page.strip() for page in pages if page.strip()))
+
+
+# A short line that starts with a section number ("2.", "2.1", "10.3.2") and reads like a title.
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \t]+([A-Z][^\n]{0,80})$")
+
+
+def pdf_headings(text: str) -> str:
+    """PDF text has no heading markup: numbered title lines ("2.1 Financial Year") become Markdown headings
+    (level = depth of the number), so a PDF's chunks get heading paths like a Markdown document's."""
+    lines = []
+    for line in text.split("\n"):
+        match = _NUMBERED_HEADING.match(line.strip())
+        title = match.group(2).rstrip() if match else ""
+        if match and not title.endswith((".", ",", ";", ":")) and len(title.split()) <= 12:
+            level = min(6, match.group(1).count(".") + 2)
+            lines.extend(["", "#" * level + " " + line.strip(), ""])
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 _BLOCK_TAGS = {"p", "div", "section", "article", "br", "blockquote", "pre", "ul", "ol", "table", "main"}
