@@ -146,12 +146,19 @@ def report(scores: dict[str, Any], settings: Any, n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(ROOT / "cli"))
     parser = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--write", action="store_true", help=f"also write {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
-    outcome = run(args.questions, args.corpus)
+    from endurance_cli.output import CliError
+
+    try:
+        outcome = run(args.questions, args.corpus)
+    except CliError as error:
+        print(f"bench.answers: {error}", file=sys.stderr)
+        return 2
     scores = score(outcome["gold"], outcome["answers"])
     text = report(scores, outcome["settings"], len(outcome["answers"]))
     print(text)
