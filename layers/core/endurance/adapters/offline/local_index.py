@@ -27,8 +27,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ from endurance.pipeline.text import content_terms
 
 try:
     import numpy as np
-except ImportError:  # pragma: no cover - exercised only where numpy is missing (a Lambda with VECTOR_STORE=local)
+except (
+    ImportError
+):  # pragma: no cover - exercised only where numpy is missing (a Lambda with VECTOR_STORE=local)
     np = None  # type: ignore[assignment]
 
 INDEX_FILE = "index.bin"
@@ -102,7 +104,9 @@ class _State:
         self.chunks = chunks  # plain dicts (Chunk fields minus score); Chunk objects only for results
         self.vectors = vectors  # (n, d) float32
         self.ivf = ivf
-        self.docs = np.array([c["doc"] for c in chunks], dtype=object) if chunks else np.array([], dtype=object)
+        self.docs = (
+            np.array([c["doc"] for c in chunks], dtype=object) if chunks else np.array([], dtype=object)
+        )
         self._lexical: tuple[dict[str, tuple[Any, Any]], float] | None = None
         self._lock = threading.Lock()
 
@@ -175,7 +179,11 @@ class LocalIndex:
             raw = state.chunks[row]
             if row not in cosine:  # found by words only: its cosine is still worth showing
                 cosine[row] = float(state.vectors[row] @ query_vector)
-            metadata = {**raw.get("metadata", {}), "cosine": round(cosine[row], 6), "bm25": round(bm25.get(row, 0.0), 6)}
+            metadata = {
+                **raw.get("metadata", {}),
+                "cosine": round(cosine[row], 6),
+                "bm25": round(bm25.get(row, 0.0), 6),
+            }
             results.append(Chunk.model_validate({**raw, "score": round(fused[row], 6), "metadata": metadata}))
         return results
 
@@ -248,7 +256,9 @@ class LocalIndex:
 
     # -- internals -----------------------------------------------------------------------------------
 
-    def _validated(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> tuple[list[dict[str, Any]], Any]:
+    def _validated(
+        self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
+    ) -> tuple[list[dict[str, Any]], Any]:
         if len(chunks) != len(vectors):
             raise PermanentError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         for chunk, vector in zip(chunks, vectors, strict=True):
@@ -287,7 +297,8 @@ class LocalIndex:
         data = self._path.read_bytes()
         if not data.startswith(_MAGIC):
             raise ConfigurationError(
-                f"{self._path} is not an Endurance index file of this version: delete the folder and re-ingest"
+                f"{self._path} is not an Endurance index file of this version: "
+                "delete the folder and re-ingest"
             )
         offset = len(_MAGIC)
         (header_length,) = _HEADER_LENGTH.unpack_from(data, offset)
@@ -338,7 +349,11 @@ class LocalIndex:
             self._state, self._stamp = _State(chunks, vectors, ivf), self._file_stamp()
 
     def _save(self, chunks: list[dict[str, Any]], vectors: Any, ivf: _Ivf | None) -> None:
-        header: dict[str, Any] = {"embedder": self.embedder_name, "dimension": self.dimension, "chunks": chunks}
+        header: dict[str, Any] = {
+            "embedder": self.embedder_name,
+            "dimension": self.dimension,
+            "chunks": chunks,
+        }
         if ivf is not None:
             header["ivf"] = {"lists": len(ivf.centroids), "trained_on": ivf.trained_on}
         encoded = json.dumps(header, ensure_ascii=False).encode()
@@ -406,10 +421,7 @@ def _assign(vectors: Any, centroids: Any, block: int = 16384) -> Any:
 
 def _top(rows: Any | None, scores: Any, depth: int) -> tuple[Any, Any]:
     """The ``depth`` best (rows, scores), best first; ties broken by row number for stable results."""
-    if len(scores) > depth:
-        keep = np.argpartition(-scores, depth - 1)[:depth]
-    else:
-        keep = np.arange(len(scores))
+    keep = np.argpartition(-scores, depth - 1)[:depth] if len(scores) > depth else np.arange(len(scores))
     ids = keep if rows is None else rows[keep]
     order = np.lexsort((ids, -scores[keep]))
     return ids[order].astype(np.int64), scores[keep][order]
@@ -425,7 +437,9 @@ def _allowed_rows(state: _State, filters: Mapping[str, str] | None) -> Any | Non
         elif key == "section":
             mask &= np.array([c.get("section", "").startswith(wanted) for c in state.chunks], dtype=bool)
         else:
-            mask &= np.array([str(c.get("metadata", {}).get(key)) == wanted for c in state.chunks], dtype=bool)
+            mask &= np.array(
+                [str(c.get("metadata", {}).get(key)) == wanted for c in state.chunks], dtype=bool
+            )
     return np.flatnonzero(mask)
 
 
@@ -434,7 +448,8 @@ def _build_postings(chunks: list[dict[str, Any]]) -> tuple[dict[str, tuple[Any, 
     term_tfs: dict[str, list[int]] = {}
     lengths = np.zeros(len(chunks), dtype=np.float32)
     for row, chunk in enumerate(chunks):
-        terms = content_terms(f"{chunk.get('section', '')}\n{chunk['text']}")
+        title = (chunk.get("metadata") or {}).get("title") or ""
+        terms = content_terms(f"{title}\n{chunk.get('section', '')}\n{chunk['text']}")
         lengths[row] = len(terms)
         for term, tf in Counter(terms).items():
             term_rows.setdefault(term, []).append(row)
