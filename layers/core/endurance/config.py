@@ -33,7 +33,8 @@ class Settings(BaseModel):
     local_runtime_state_dir: str = ""
     opensearch_endpoint: str = ""
     opensearch_index: str = "endurance-chunks"
-    opensearch_auth: Literal["es", "aoss", "none"] = "es"  # SigV4 service: OpenSearch Service or Serverless
+    # SigV4 service: OpenSearch Service (es) or Serverless (aoss); auto = from the endpoint (.aoss. or not)
+    opensearch_auth: Literal["auto", "es", "aoss", "none"] = "auto"
     opensearch_region: str = ""  # defaults to AWS_REGION
     opensearch_fusion: Literal["rrf", "hybrid"] = "rrf"  # client-side RRF, or the hybrid query + pipeline
     embedder: Literal["hashing", "minilm", "openai"] = "hashing"

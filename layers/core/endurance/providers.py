@@ -54,6 +54,9 @@ def _opensearch_index(
     from endurance.adapters.opensearch.client import build_client
     from endurance.adapters.opensearch.index import OpenSearchIndex
 
+    from endurance.adapters.opensearch.client import resolve_auth
+
+    auth = resolve_auth(endpoint, auth)
     return OpenSearchIndex(
         build_client(endpoint, auth=auth, region=region),
         index=index,
