@@ -31,9 +31,15 @@ def standin(request: pytest.FixtureRequest) -> Iterator[StandIn]:
     server.close()
 
 
-def _index(server: StandIn, *, fusion: str = "rrf", secret: str = SECRET_KEY, name: str = "chunks") -> OpenSearchIndex:
+def _index(
+    server: StandIn, *, fusion: str = "rrf", secret: str = SECRET_KEY, name: str = "chunks"
+) -> OpenSearchIndex:
     client = build_client(
-        server.url, auth=server.service, region=REGION, credentials=Credentials(ACCESS_KEY, secret), timeout_s=5
+        server.url,
+        auth=server.service,
+        region=REGION,
+        credentials=Credentials(ACCESS_KEY, secret),
+        timeout_s=5,
     )
     return OpenSearchIndex(
         client,
@@ -58,8 +64,12 @@ def test_creates_the_knn_index_ingests_and_searches(standin: StandIn) -> None:
     assert mapping["properties"]["embedding"] == {
         "type": "knn_vector",
         "dimension": 512,
-        "method": {"name": "hnsw", "engine": "lucene", "space_type": "cosinesimil",
-                   "parameters": {"m": 16, "ef_construction": 128}},
+        "method": {
+            "name": "hnsw",
+            "engine": "lucene",
+            "space_type": "cosinesimil",
+            "parameters": {"m": 16, "ef_construction": 128},
+        },
     }
     assert mapping["_meta"] == {"embedder": "hashing-v1", "dimension": 512}
     assert index.count() == sum(r.chunks for r in results)
@@ -92,17 +102,27 @@ def test_filters_reach_the_knn_and_lexical_queries(standin: StandIn) -> None:
     by_section = _search(index, "severity", k=5, filters={"section": "2. Severity Levels"})
     assert by_section and all(h.section.startswith("2. Severity Levels") for h in by_section)
     knn = [json.loads(r["body"]) for r in standin.requests if '"knn"' in r["body"]][-1]
-    assert knn["query"]["knn"]["embedding"]["filter"] == {"bool": {"filter": [{"prefix": {"section.raw": "2. Severity Levels"}}]}}
+    assert knn["query"]["knn"]["embedding"]["filter"] == {
+        "bool": {"filter": [{"prefix": {"section.raw": "2. Severity Levels"}}]}
+    }
 
 
 def test_replacing_and_deleting_a_document(standin: StandIn) -> None:
     index = _index(standin)
-    ingest_document("a.md", b"# A\n\n## One\n\nThe first version of the text.\n", embedder=EMBEDDER, index=index)
-    ingest_document("b.md", b"# B\n\n## Other\n\nAnother document entirely.\n", embedder=EMBEDDER, index=index)
-    ingest_document("a.md", b"# A\n\n## One\n\nThe second version, rewritten.\n", embedder=EMBEDDER, index=index)
+    ingest_document(
+        "a.md", b"# A\n\n## One\n\nThe first version of the text.\n", embedder=EMBEDDER, index=index
+    )
+    ingest_document(
+        "b.md", b"# B\n\n## Other\n\nAnother document entirely.\n", embedder=EMBEDDER, index=index
+    )
+    ingest_document(
+        "a.md", b"# A\n\n## One\n\nThe second version, rewritten.\n", embedder=EMBEDDER, index=index
+    )
     texts = {h.text for h in _search(index, "version", k=10, filters={"doc": "a.md"})}
     assert texts == {"The second version, rewritten."}
-    again = ingest_document("a.md", b"# A\n\n## One\n\nThe second version, rewritten.\n", embedder=EMBEDDER, index=index)
+    again = ingest_document(
+        "a.md", b"# A\n\n## One\n\nThe second version, rewritten.\n", embedder=EMBEDDER, index=index
+    )
     assert again.status == "INDEXED" and index.count() == 2, "re-ingesting the same text is idempotent"
     assert index.delete_document("a.md") == 1
     assert index.documents() == ["b.md"] and index.count() == 1
@@ -126,9 +146,16 @@ def test_hybrid_query_with_a_normalization_pipeline() -> None:
 
 def test_an_index_of_another_embedder_is_a_clear_error(standin: StandIn) -> None:
     _index(standin).ensure_index()
-    client = build_client(standin.url, auth=standin.service, region=REGION, credentials=Credentials(ACCESS_KEY, SECRET_KEY))
-    other = OpenSearchIndex(client, index="chunks", embedder_name="openai:text-embedding-3-small", dimension=1536,
-                            serverless=standin.service == "aoss")
+    client = build_client(
+        standin.url, auth=standin.service, region=REGION, credentials=Credentials(ACCESS_KEY, SECRET_KEY)
+    )
+    other = OpenSearchIndex(
+        client,
+        index="chunks",
+        embedder_name="openai:text-embedding-3-small",
+        dimension=1536,
+        serverless=standin.service == "aoss",
+    )
     with pytest.raises(ConfigurationError, match="built with embedder 'hashing-v1' \\(512 dimensions\\)"):
         other.count()
     with pytest.raises(ConfigurationError, match="dimensions"):
@@ -155,7 +182,9 @@ def test_an_unreachable_endpoint_is_transient() -> None:
     server = StandIn("es")
     url = server.url
     server.close()
-    client = build_client(url, auth="es", region=REGION, credentials=Credentials(ACCESS_KEY, SECRET_KEY), timeout_s=1)
+    client = build_client(
+        url, auth="es", region=REGION, credentials=Credentials(ACCESS_KEY, SECRET_KEY), timeout_s=1
+    )
     index = OpenSearchIndex(client, index="chunks", embedder_name="x", dimension=4)
     with pytest.raises(TransientError, match="cannot reach OpenSearch"):
         index.count()
@@ -182,8 +211,13 @@ def test_the_providers_factory_builds_a_signed_opensearch_index(monkeypatch: pyt
     clear_cache()
     try:
         settings = Settings.from_env(
-            {"VECTOR_STORE": "opensearch", "OPENSEARCH_ENDPOINT": server.url, "OPENSEARCH_AUTH": "aoss",
-             "OPENSEARCH_REGION": REGION, "OPENSEARCH_INDEX": "from-settings"}
+            {
+                "VECTOR_STORE": "opensearch",
+                "OPENSEARCH_ENDPOINT": server.url,
+                "OPENSEARCH_AUTH": "aoss",
+                "OPENSEARCH_REGION": REGION,
+                "OPENSEARCH_INDEX": "from-settings",
+            }
         )
         index = build_vector_index(settings)
         assert index.count() == 0
@@ -193,3 +227,13 @@ def test_the_providers_factory_builds_a_signed_opensearch_index(monkeypatch: pyt
     finally:
         clear_cache()
         server.close()
+
+
+def test_auth_and_region_come_from_an_aws_endpoint() -> None:
+    from endurance.adapters.opensearch.client import region_of, resolve_auth
+
+    serverless = "https://abc123xyz.eu-central-1.aoss.amazonaws.com"
+    managed = "https://search-docs-x1y2z3.us-west-2.es.amazonaws.com"
+    assert (resolve_auth(serverless, "auto"), region_of(serverless)) == ("aoss", "eu-central-1")
+    assert (resolve_auth(managed, "auto"), region_of(managed)) == ("es", "us-west-2")
+    assert resolve_auth(managed, "aoss") == "aoss" and region_of("http://127.0.0.1:9200") == ""
