@@ -51,10 +51,8 @@ def build_vector_index(settings: Settings) -> VectorIndex:
 def _opensearch_index(
     endpoint: str, index: str, auth: str, region: str, fusion: str, embedder_name: str, dimension: int
 ) -> VectorIndex:
-    from endurance.adapters.opensearch.client import build_client
+    from endurance.adapters.opensearch.client import build_client, resolve_auth
     from endurance.adapters.opensearch.index import OpenSearchIndex
-
-    from endurance.adapters.opensearch.client import resolve_auth
 
     auth = resolve_auth(endpoint, auth)
     return OpenSearchIndex(
