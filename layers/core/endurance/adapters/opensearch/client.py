@@ -19,7 +19,7 @@ _AWS_HOST = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.(es|aoss)\.amazonaws\.com$
 
 
 def resolve_auth(endpoint: str, auth: str) -> str:
-    """``auto``: ``aoss`` for a Serverless collection endpoint (``*.<region>.aoss.amazonaws.com``), else ``es``."""
+    """``auto``: ``aoss`` for a Serverless endpoint (``*.<region>.aoss.amazonaws.com``), else ``es``."""
     if auth != "auto":
         return auth
     host = urlparse(endpoint if "://" in endpoint else f"https://{endpoint}").hostname or ""
