@@ -38,6 +38,7 @@ const STATUS_WORDS: Record<number, string> = {
   404: "it was not found",
   409: "it conflicts with an earlier request",
   413: "the request is too large",
+  415: "this kind of file is not supported",
   422: "the request is not valid",
   429: "too many requests: wait a moment and try again",
   500: "the server failed",

@@ -9,7 +9,7 @@ export function AdminTokenForm() {
   return (
     <form
       className="admin-token"
-      aria-label="Admin token"
+      aria-label="Enter the admin token"
       onSubmit={(event) => {
         event.preventDefault();
         if (token.trim()) setAdminToken(token.trim());

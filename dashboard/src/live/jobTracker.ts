@@ -217,7 +217,9 @@ export class JobTracker {
     this.setLink({ kind: "reconnecting", attempt: this.failures, retryInMs: delay, polling: true });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      this.connect();
+      // Everything finished meanwhile (found by polling): reconnect when the next job is tracked.
+      if (this.activeJobIds().length === 0) this.setLink({ kind: "idle" });
+      else this.connect();
     }, delay);
     this.schedulePoll(true, 0);
   }
