@@ -1,4 +1,7 @@
-"""`endurance ingest PATH`: chunk, embed and index documents straight into the local index."""
+"""`endurance ingest PATH`: chunk, embed and index documents straight into the local index.
+
+Exit codes: 0 all indexed, 1 some files failed (the others are indexed; each failure is listed), 2 bad usage.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +28,21 @@ def _ingest(args: argparse.Namespace) -> int:
 
     if not args.path.exists():
         raise CliError(f"no such file or folder: {args.path}", code="not_found")
-    settings = Settings(vector_store="local", local_runtime_state_dir=str(args.state_dir.resolve()))
-    embedder = build_embedder(settings)
-    index = build_vector_index(settings)
+    from endurance.domain.errors import ConfigurationError
+
+    # EMBEDDER (and its settings) from the environment, as `endurance search` and the stack read them.
+    settings = Settings.from_env().model_copy(
+        update={
+            "vector_store": "local",
+            "local_index_dir": "",
+            "local_runtime_state_dir": str(args.state_dir.resolve()),
+        }
+    )
+    try:
+        embedder = build_embedder(settings)
+        index = build_vector_index(settings)
+    except ConfigurationError as error:
+        raise CliError(str(error), code="configuration") from error
     if args.if_empty and index.count() > 0:
         summary = {"skipped": True, "reason": "index not empty", "chunks_in_index": index.count()}
         print_json(summary) if args.json else print(f"index already has {index.count()} chunks; skipped")
