@@ -3,7 +3,7 @@
 // a forced failure replayed from Operations to COMPLETED; job lists, quality charts, phone width, keyboard.
 // Screenshots go to test-output/e2e/ (gitignored).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 import { ROOT, startStack } from "./stack.mjs";
 
 const SHOTS = join(ROOT, "test-output", "e2e");
+const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -67,11 +68,15 @@ async function waitForStatus(locator, status, timeout = JOB_TIMEOUT) {
 
 describe("dashboard end to end", () => {
   before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`,
+    );
     mkdirSync(SHOTS, { recursive: true });
     stack = await startStack();
     profile = mkdtempSync(join(tmpdir(), "endurance-chromium-"));
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
+      executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 800 },
