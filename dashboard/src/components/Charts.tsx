@@ -122,7 +122,7 @@ export function FaithfulnessChart({ points }: { points: FaithfulnessPoint[] }) {
       {points.length === 0 ? (
         <p className="muted">No evaluated answers yet.</p>
       ) : (
-        <svg viewBox={`0 0 ${width} ${height}`} className="line-chart" aria-hidden="true" preserveAspectRatio="none">
+        <svg viewBox={`0 0 ${width} ${height}`} className="line-chart" aria-hidden="true">
           {[0, 0.5, 1].map((tick) => (
             <g key={tick}>
               <line x1={pad.left} x2={width - pad.right} y1={y(tick)} y2={y(tick)} className="grid" />

@@ -96,6 +96,9 @@ export function JobsPage() {
                     </th>
                     <td>
                       <StatusBadge status={job.status} />
+                      {job.attempt && job.attempt > 1 ? (
+                        <span className="small muted nowrap"> attempt {job.attempt}</span>
+                      ) : null}
                     </td>
                     <td>{job.route ?? "—"}</td>
                     <td>{job.evaluation ? <VerdictBadge verdict={job.evaluation.verdict} /> : "—"}</td>
