@@ -101,10 +101,12 @@ class MemoryJobs:
         answer: str,
         sources: list[Source],
         evaluation: Mapping[str, Any] | None,
+        generation: Mapping[str, Any] | None = None,
     ) -> None:
         job = self.jobs[envelope.job_id]
         job.status, job.route, job.answer, job.sources = status, route, answer, sources
         job.evaluation = dict(evaluation) if evaluation is not None else None
+        job.generation = dict(generation) if generation is not None else None
 
     def mark_failed(
         self, envelope: JobEnvelope, error: Mapping[str, Any], failed_step: StepRecord | None = None

@@ -59,6 +59,8 @@ def test_rag_job_streams_every_step_and_the_result_over_the_websocket(running_st
     assert "24 hours" in job["answer"]
     assert job["sources"] and {"doc", "section", "chunk_id", "score"} <= set(job["sources"][0])
     assert job["evaluation"]["verdict"] in {"pass", "warn", "fail"}
+    assert job["generation"]["provider"] == "offline"
+    assert {"model", "tokens_in", "tokens_out", "latency_ms", "cost_usd"} <= set(job["generation"])
     assert [s["name"] for s in job["steps"]][:4] == ["classify", "retrieve", "answer", "evaluate"]
     assert all(s["ms"] is not None for s in job["steps"] if s["status"] == "COMPLETED")
     for key in ("job_id", "status", "route", "question", "answer", "sources", "evaluation", "steps", "error"):

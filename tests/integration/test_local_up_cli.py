@@ -59,7 +59,9 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 
 def port_is_free(port: int) -> bool:
+    """Could a server listen here now? (SO_REUSEADDR, as servers do: TIME_WAIT leftovers don't count)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

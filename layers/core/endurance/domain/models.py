@@ -178,6 +178,8 @@ class Job(BaseModel):
     answer: str | None = None
     sources: list[Source] = Field(default_factory=list)
     evaluation: dict[str, Any] | None = None
+    # Who wrote the answer and what it cost: provider, model, tokens_in/out, latency_ms, cost_usd.
+    generation: dict[str, Any] | None = None
     steps: list[StepRecord] = Field(default_factory=list)
     error: dict[str, Any] | None = None
     attempt: int = 1

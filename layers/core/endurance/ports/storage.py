@@ -47,6 +47,7 @@ class JobRepository(Protocol):
         answer: str,
         sources: list[Source],
         evaluation: Mapping[str, Any] | None,
+        generation: Mapping[str, Any] | None = None,
     ) -> None: ...
 
     def mark_failed(

@@ -300,7 +300,13 @@ def persist_step(
         # The sort key comes from the envelope, not the clock, so a replayed job finds its turn written.
         sessions.add_turn(envelope.session_id, f"{envelope.created_at}#{envelope.job_id}", turn)
         jobs.complete(
-            envelope, status=status, route=route, answer=text, sources=sources, evaluation=evaluation
+            envelope,
+            status=status,
+            route=route,
+            answer=text,
+            sources=sources,
+            evaluation=evaluation,
+            generation=generation,
         )
         return {"status": status.value}
 

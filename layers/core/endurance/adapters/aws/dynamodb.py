@@ -215,6 +215,7 @@ class DynamoJobRepository(_Table):
         answer: str,
         sources: list[Source],
         evaluation: Mapping[str, Any] | None,
+        generation: Mapping[str, Any] | None = None,
     ) -> None:
         common, values = self._envelope_fields(envelope)
         expression = f"SET #s = :status, #r = :route, answer = :answer, sources = :sources, {common}"
@@ -227,6 +228,9 @@ class DynamoJobRepository(_Table):
         if evaluation is not None:
             expression += ", evaluation = :evaluation"
             values[":evaluation"] = dict(evaluation)
+        if generation is not None:
+            expression += ", generation = :generation"
+            values[":generation"] = dict(generation)
         self._update(
             envelope.job_id, expression + " REMOVE #e", {"#s": "status", "#r": "route", "#e": "error"}, values
         )
