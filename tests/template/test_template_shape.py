@@ -259,6 +259,8 @@ def test_api_routes_are_the_documented_ones(template: dict[str, Any]) -> None:
         ("GET", "/v1/admin/dlqs/{queue}/messages"),
         ("POST", "/v1/admin/dlqs/{queue}/replay"),
         ("GET", "/v1/admin/jobs"),
+        ("GET", "/v1/documents"),
+        ("POST", "/v1/documents"),
     }
     assert all(
         e["Type"] == "HttpApi" and e["Properties"]["ApiId"] == {"Ref": "HttpApi"}
@@ -585,6 +587,7 @@ def test_transformed_template_wires_event_sources(transformed: dict[str, Any]) -
         "/v1/admin/dlqs/{queue}/messages",
         "/v1/admin/dlqs/{queue}/replay",
         "/v1/admin/jobs",
+        "/v1/documents",
     }
 
 
