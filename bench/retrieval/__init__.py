@@ -1,8 +1,8 @@
 """Retrieval benchmarks: quality on the dev set per embedder, and the index speed harness.
 
-    .venv/bin/python -m bench retrieval            # both; writes bench/results/retrieval.md
-    .venv/bin/python -m bench.retrieval.quality    # quality only
-    .venv/bin/python -m bench.retrieval.speed      # speed only (FAISS/Chroma in build/bench-retrieval-venv)
+.venv/bin/python -m bench retrieval            # both; writes bench/results/retrieval.md
+.venv/bin/python -m bench.retrieval.quality    # quality only
+.venv/bin/python -m bench.retrieval.speed      # speed only (FAISS/Chroma in build/bench-retrieval-venv)
 """
 
 from __future__ import annotations

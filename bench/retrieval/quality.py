@@ -128,7 +128,8 @@ def markdown(results: list[CandidateResult]) -> str:
     for result in results:
         rate = result.chunks / result.ingest_s if result.ingest_s else float("nan")
         lines.append(
-            f"| {result.name} | {result.chunks} | {result.ingest_s:.2f} | {rate:.0f} | {result.query_ms:.1f} |"
+            f"| {result.name} | {result.chunks} | {result.ingest_s:.2f} | {rate:.0f} "
+            f"| {result.query_ms:.1f} |"
         )
     return "\n".join(lines) + "\n"
 

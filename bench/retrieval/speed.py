@@ -11,7 +11,8 @@ memory is its own) on the same ``.npy`` files:
 * ``chroma``: ``chromadb`` in-process (HNSW, cosine), if it installs.
 
 FAISS and Chroma run from ``build/bench-retrieval-venv`` (made on first run: ``pip install numpy faiss-cpu
-chromadb``) so their dependencies never touch the project's environment. Run: ``python -m bench.retrieval.speed``.
+chromadb``) so their dependencies never touch the project's environment.
+Run: ``python -m bench.retrieval.speed``.
 """
 
 from __future__ import annotations

@@ -39,7 +39,10 @@ class DocumentError(Exception):
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body), headers=headers
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
     )
 
 
@@ -80,14 +83,18 @@ def _upload() -> tuple[str, bytes]:
         try:
             payload = json.loads(data or b"null")
         except (ValueError, UnicodeDecodeError) as error:
-            raise DocumentError(400, "invalid_json", "send JSON {\"name\", \"content_base64\"} or ?name=") from error
+            raise DocumentError(
+                400, "invalid_json", 'send JSON {"name", "content_base64"} or ?name='
+            ) from error
         if not isinstance(payload, dict) or set(payload) != {"name", "content_base64"}:
-            raise DocumentError(400, "invalid_request", "the JSON body must be {\"name\", \"content_base64\"}")
+            raise DocumentError(400, "invalid_request", 'the JSON body must be {"name", "content_base64"}')
         name, encoded = payload["name"], payload["content_base64"]
         if not isinstance(name, str) or not isinstance(encoded, str):
             raise DocumentError(400, "invalid_request", "name and content_base64 must be strings")
         if len(encoded) > MAX_DOCUMENT_BYTES * 4 // 3 + 4:
-            raise DocumentError(413, "payload_too_large", f"the document is over {MAX_DOCUMENT_BYTES // 1024} KB")
+            raise DocumentError(
+                413, "payload_too_large", f"the document is over {MAX_DOCUMENT_BYTES // 1024} KB"
+            )
         try:
             content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as error:

@@ -1,5 +1,5 @@
 """Documents through the running stack: upload (API and S3) -> ingested -> searchable -> deleted -> gone;
-a document that cannot be read -> FAILED status and its event in IngestDLQ (the function's DeadLetterQueue)."""
+a document that cannot be read -> FAILED status and its event in IngestDLQ (the function's DLQ)."""
 
 from __future__ import annotations
 
@@ -57,13 +57,19 @@ def test_upload_search_delete(running_stack: RunningStack, capsys: pytest.Captur
     s3 = stack.client("s3")
     bucket = stack.name("DocumentsBucket")
     revised = markdown.replace("two zorblat engineers", "three zorblat engineers and the flight director")
-    s3.put_object(Bucket=bucket, Key="orbital_handbook.md", Body=revised.encode(), ContentType="text/markdown")
+    s3.put_object(
+        Bucket=bucket, Key="orbital_handbook.md", Body=revised.encode(), ContentType="text/markdown"
+    )
     wait_for(
         lambda: "flight director" in _search(capsys, stack, "zorblat thruster inspection", k=1)[0]["text"],
         timeout=30,
         what="the revised chunk",
     )
-    texts = [h["text"] for h in _search(capsys, stack, "zorblat engineers", k=10) if h["doc"] == "orbital_handbook.md"]
+    texts = [
+        h["text"]
+        for h in _search(capsys, stack, "zorblat engineers", k=10)
+        if h["doc"] == "orbital_handbook.md"
+    ]
     assert len(texts) == 1, "replacing a document replaces its chunks"
 
     s3.delete_object(Bucket=bucket, Key="orbital_handbook.md")
@@ -95,8 +101,13 @@ def test_bad_uploads_are_refused(running_stack: RunningStack) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_base64"
     folder = httpx.post(url, json={"name": "../etc/passwd.md", "content_base64": "eA=="}, timeout=10)
     assert folder.status_code == 400 and folder.json()["error"]["code"] == "invalid_name"
-    huge = httpx.post(url, params={"name": "big.txt"}, content=b"x" * (4 * 1024 * 1024 + 1),
-                      headers={"content-type": "text/plain"}, timeout=30)
+    huge = httpx.post(
+        url,
+        params={"name": "big.txt"},
+        content=b"x" * (4 * 1024 * 1024 + 1),
+        headers={"content-type": "text/plain"},
+        timeout=30,
+    )
     assert huge.status_code == 413
 
 
@@ -104,14 +115,22 @@ def test_an_unreadable_document_is_failed_and_dead_lettered(running_stack: Runni
     stack = running_stack
     s3 = stack.client("s3")
     sqs = stack.client("sqs")
-    s3.put_object(Bucket=stack.name("DocumentsBucket"), Key="broken.pdf", Body=b"%PDF-1.4 this is not a pdf",
-                  ContentType="application/pdf")
+    s3.put_object(
+        Bucket=stack.name("DocumentsBucket"),
+        Key="broken.pdf",
+        Body=b"%PDF-1.4 this is not a pdf",
+        ContentType="application/pdf",
+    )
     row = wait_for(lambda: _status(stack, "broken.pdf", "FAILED"), timeout=30, what="broken.pdf FAILED")
     assert "broken.pdf" in row["error"]
 
     def dead_lettered() -> dict[str, Any] | None:
-        reply = sqs.receive_message(QueueUrl=stack.queue_url("IngestDLQ"), MaxNumberOfMessages=10,
-                                    MessageAttributeNames=["All"], WaitTimeSeconds=1)
+        reply = sqs.receive_message(
+            QueueUrl=stack.queue_url("IngestDLQ"),
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=1,
+        )
         for message in reply.get("Messages", []):
             keys = [r["s3"]["object"]["key"] for r in json.loads(message["Body"]).get("Records", [])]
             if "broken.pdf" in keys:

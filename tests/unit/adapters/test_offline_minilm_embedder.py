@@ -15,8 +15,28 @@ from endurance.adapters.offline.minilm_embedder import MiniLMEmbedder, _gelu, lo
 from endurance.adapters.offline.wordpiece import WordPieceTokenizer
 from endurance.domain.errors import ConfigurationError
 
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "audit", "log", "##s", "are", "kept", "for", "90",
-         "days", ".", ",", "cafe", "un", "##known", "$", "-"]
+VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "the",
+    "audit",
+    "log",
+    "##s",
+    "are",
+    "kept",
+    "for",
+    "90",
+    "days",
+    ".",
+    ",",
+    "cafe",
+    "un",
+    "##known",
+    "$",
+    "-",
+]
 WIDTH, HEADS, LAYERS, FF = 8, 2, 2, 16
 
 
@@ -31,7 +51,12 @@ def _write_model(folder: Path) -> Path:
     }
     for layer in range(LAYERS):
         p = f"encoder.layer.{layer}"
-        for name in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+        for name in (
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+        ):
             tensors[f"{p}.{name}.weight"] = rng.normal(size=(WIDTH, WIDTH)) * 0.3
             tensors[f"{p}.{name}.bias"] = rng.normal(size=WIDTH) * 0.1
         tensors[f"{p}.intermediate.dense.weight"] = rng.normal(size=(FF, WIDTH)) * 0.3
@@ -44,7 +69,11 @@ def _write_model(folder: Path) -> Path:
     header, blobs, offset = {}, [], 0
     for name, value in tensors.items():
         data = np.asarray(value, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(np.shape(value)), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(np.shape(value)),
+            "data_offsets": [offset, offset + len(data)],
+        }
         blobs.append(data)
         offset += len(data)
     encoded = json.dumps(header).encode()
@@ -62,8 +91,24 @@ def test_wordpiece_splits_like_bert() -> None:
     tokenizer = WordPieceTokenizer({token: i for i, token in enumerate(VOCAB)})
     ids = tokenizer.encode("The AUDIT logs, kept for 90 days. Café $-unknown xyz", 64)
     assert [VOCAB[i] for i in ids] == [
-        "[CLS]", "the", "audit", "log", "##s", ",", "kept", "for", "90", "days", ".", "cafe", "$", "-",
-        "un", "##known", "[UNK]", "[SEP]",
+        "[CLS]",
+        "the",
+        "audit",
+        "log",
+        "##s",
+        ",",
+        "kept",
+        "for",
+        "90",
+        "days",
+        ".",
+        "cafe",
+        "$",
+        "-",
+        "un",
+        "##known",
+        "[UNK]",
+        "[SEP]",
     ]
     assert len(tokenizer.encode("the " * 100, 10)) == 10
 

@@ -32,22 +32,36 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                fake.requests.append({"path": self.path, "auth": self.headers.get("authorization"), "body": body})
+                fake.requests.append(
+                    {"path": self.path, "auth": self.headers.get("authorization"), "body": body}
+                )
                 step = fake.script.pop(0) if fake.script else None
                 if step == "slow":
                     time.sleep(1.5)
                 if isinstance(step, int):
-                    self._send(step, {"error": {"message": f"status {step}", "type": "x", "code": None}},
-                               {"retry-after": "0"} if step == 429 else {})
+                    self._send(
+                        step,
+                        {"error": {"message": f"status {step}", "type": "x", "code": None}},
+                        {"retry-after": "0"} if step == 429 else {},
+                    )
                     return
                 if step == "malformed":
                     self._send(200, {"object": "list", "data": [{"index": 0, "embedding": "nope"}]})
                     return
                 size = body.get("dimensions", 1536)
-                data = [{"object": "embedding", "index": i, "embedding": _vector(text, size)}
-                        for i, text in enumerate(body["input"])]
-                self._send(200, {"object": "list", "data": data[::-1], "model": body["model"],
-                                 "usage": {"prompt_tokens": 3, "total_tokens": 3}})
+                data = [
+                    {"object": "embedding", "index": i, "embedding": _vector(text, size)}
+                    for i, text in enumerate(body["input"])
+                ]
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": data[::-1],
+                        "model": body["model"],
+                        "usage": {"prompt_tokens": 3, "total_tokens": 3},
+                    },
+                )
 
             def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
@@ -91,7 +105,10 @@ def test_batches_keep_order_and_send_dimensions(fake: FakeOpenAI) -> None:
     assert [len(v) for v in vectors] == [256] * 4
     assert vectors[0] == _vector("one", 256) and vectors[2] == _vector("three", 256)
     assert [r["body"]["input"] for r in fake.requests] == [["one", "two"], ["three", " "]]
-    assert all(r["body"]["dimensions"] == 256 and r["body"]["model"] == "text-embedding-3-small" for r in fake.requests)
+    assert all(
+        r["body"]["dimensions"] == 256 and r["body"]["model"] == "text-embedding-3-small"
+        for r in fake.requests
+    )
     assert fake.requests[0]["auth"] == "Bearer sk-test" and fake.requests[0]["path"] == "/v1/embeddings"
     assert (embedder.name, embedder.dimension) == ("openai:text-embedding-3-small", 256)
 
@@ -119,7 +136,7 @@ def test_timeouts_and_malformed_replies_are_transient(fake: FakeOpenAI) -> None:
         slow.embed(["x"])
     broken = _embedder(fake, dimension=8, max_attempts=1)
     fake.script = ["malformed"]
-    with pytest.raises(TransientError, match="malformed|expected"):
+    with pytest.raises(TransientError, match=r"malformed|expected"):
         broken.embed(["x"])
 
 
@@ -142,7 +159,9 @@ def test_dimension_is_checked_against_the_model() -> None:
     assert OpenAIEmbedder(api_key=lambda: "k").dimension == 1536
 
 
-def test_the_providers_factory_builds_it_from_settings(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_providers_factory_builds_it_from_settings(
+    fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from endurance.config import Settings
     from endurance.providers import build_embedder, clear_cache
 

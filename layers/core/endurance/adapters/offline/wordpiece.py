@@ -17,7 +17,9 @@ MAX_CHARS_PER_WORD = 100
 
 
 class WordPieceTokenizer:
-    def __init__(self, vocab: Mapping[str, int], *, unk: str = "[UNK]", cls: str = "[CLS]", sep: str = "[SEP]"):
+    def __init__(
+        self, vocab: Mapping[str, int], *, unk: str = "[UNK]", cls: str = "[CLS]", sep: str = "[SEP]"
+    ):
         self.vocab = dict(vocab)
         self.unk_id = self.vocab[unk]
         self.cls_id = self.vocab[cls]

@@ -65,7 +65,9 @@ class OpenSearchIndex:
                     self._check_mapping(self.client.indices.get_mapping(index=self.index))
                 if self.fusion == "hybrid":
                     self.client.transport.perform_request(
-                        "PUT", f"/_search/pipeline/{queries.HYBRID_PIPELINE}", body=queries.hybrid_pipeline_body()
+                        "PUT",
+                        f"/_search/pipeline/{queries.HYBRID_PIPELINE}",
+                        body=queries.hybrid_pipeline_body(),
                     )
             self._ready = True
 
@@ -77,7 +79,8 @@ class OpenSearchIndex:
         embedder = meta.get("embedder")
         if dimension != self.dimension or (embedder is not None and embedder != self.embedder_name):
             raise ConfigurationError(
-                f"OpenSearch index {self.index} was built with embedder {embedder!r} ({dimension} dimensions), "
+                f"OpenSearch index {self.index} was built with embedder {embedder!r} "
+                f"({dimension} dimensions), "
                 f"but {self.embedder_name!r} ({self.dimension} dimensions) is configured: use another "
                 "OPENSEARCH_INDEX or re-ingest into a new index"
             )
@@ -165,10 +168,13 @@ class OpenSearchIndex:
         for chunk, vector in zip(chunks, vectors, strict=True):
             if len(vector) != self.dimension:
                 raise ConfigurationError(
-                    f"vector of {chunk.chunk_id} has {len(vector)} dimensions, the index expects {self.dimension}"
+                    f"vector of {chunk.chunk_id} has {len(vector)} dimensions, "
+                    f"the index expects {self.dimension}"
                 )
 
-    def _index_actions(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> list[dict[str, Any]]:
+    def _index_actions(
+        self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
+    ) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
         for chunk, vector in zip(chunks, vectors, strict=True):
             action: dict[str, Any] = {"_index": self.index}
@@ -197,7 +203,9 @@ class OpenSearchIndex:
             else:
                 operations[-1].append(action)
         for start in range(0, len(operations), _BULK_BATCH):
-            self._send_bulk([line for operation in operations[start : start + _BULK_BATCH] for line in operation])
+            self._send_bulk(
+                [line for operation in operations[start : start + _BULK_BATCH] for line in operation]
+            )
 
     def _send_bulk(self, batch: list[dict[str, Any]]) -> None:
         body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in batch)
@@ -213,7 +221,9 @@ class OpenSearchIndex:
             ]
             if failures:
                 status = int(failures[0].get("status") or 500)
-                message = f"bulk write to {self.index}: {len(failures)} item(s) failed: {failures[0]['error']}"
+                message = (
+                    f"bulk write to {self.index}: {len(failures)} item(s) failed: {failures[0]['error']}"
+                )
                 raise TransientError(message) if status == 429 or status >= 500 else PermanentError(message)
 
     def _ids(self, field: str, values: Sequence[str]) -> list[tuple[str, str]]:

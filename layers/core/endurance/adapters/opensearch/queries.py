@@ -26,8 +26,13 @@ def index_body(dimension: int, embedder: str, *, serverless: bool) -> dict[str, 
             # One index per embedding model and dimension: checked on every start (see OpenSearchIndex).
             "_meta": {"embedder": embedder, "dimension": dimension},
             "dynamic_templates": [
-                {"metadata_strings": {"path_match": "metadata.*", "match_mapping_type": "string",
-                                      "mapping": {"type": "keyword"}}}
+                {
+                    "metadata_strings": {
+                        "path_match": "metadata.*",
+                        "match_mapping_type": "string",
+                        "mapping": {"type": "keyword"},
+                    }
+                }
             ],
             "properties": {
                 "chunk_id": {"type": "keyword"},
