@@ -6,12 +6,14 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT, startStack } from "./stack.mjs";
 
 const SHOTS = join(ROOT, "test-output", "e2e");
 const CHROMIUM = "/usr/bin/chromium";
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -48,6 +50,21 @@ async function eventually(check, timeout = 15_000) {
 
 async function shot(name, options = {}) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...options });
+}
+
+/** WCAG 2.1 A/AA violations axe-core finds on the page as it is now (contrast, labels, roles, names...). */
+async function accessibilityViolations() {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return result.violations.map(
+      (violation) =>
+        `${violation.id} (${violation.impact}): ${violation.help} — ` +
+        violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(", "),
+    );
+  });
 }
 
 async function ask(question, { withKeyboard = false } = {}) {
@@ -142,6 +159,9 @@ describe("dashboard end to end", () => {
     await card.getByLabel("Comment (optional)").fill("clear and cited");
     await card.getByRole("button", { name: "Send feedback" }).click();
     await card.getByText(/Thank you: your feedback/).waitFor();
+
+    await citation.click(); // the page with a source open, the evaluation and the feedback done
+    assert.deepEqual(await accessibilityViolations(), [], "chat page");
   });
 
   test("a blocked question shows BLOCKED", async () => {
@@ -187,6 +207,7 @@ describe("dashboard end to end", () => {
     await replayed.waitFor();
     await waitForStatus(replayed, "COMPLETED");
     await shot("05-replayed-to-completed");
+    assert.deepEqual(await accessibilityViolations(), [], "operations page");
 
     await page.goto(`${stack.apiUrl}/#/jobs/${jobId}`);
     await waitForStatus(page.locator("article.job-card"), "COMPLETED");
@@ -204,6 +225,7 @@ describe("dashboard end to end", () => {
     await page.getByRole("radio", { name: "Completed" }).check();
     await page.locator("tbody tr", { hasText: "AI incident" }).waitFor();
     await shot("06-jobs");
+    assert.deepEqual(await accessibilityViolations(), [], "jobs page");
     await page.getByRole("link", { name: /Within what time must an AI incident/ }).click();
     await page.getByRole("heading", { name: "Job details" }).waitFor();
     await page.getByTestId("verdict-badge").waitFor();
@@ -216,6 +238,7 @@ describe("dashboard end to end", () => {
     await latency.getByText("Data").click();
     assert.match(await latency.locator("table").innerText(), /retrieve/);
     await shot("07-quality");
+    assert.deepEqual(await accessibilityViolations(), [], "quality page");
   });
 
   test("API errors are shown in words", async () => {
