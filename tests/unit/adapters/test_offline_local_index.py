@@ -191,6 +191,27 @@ def test_a_chunk_found_only_by_its_words_is_still_returned(tmp_path: Path) -> No
 
 
 def test_an_index_file_of_another_format_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / INDEX_FILE).write_bytes(b"ENDIDX1\n" + b"\x00" * 16)
+    (tmp_path / INDEX_FILE).write_bytes(b"ENDIDX9\n" + b"\x00" * 16)
     with pytest.raises(ConfigurationError, match="delete the folder and re-ingest"):
         _index(tmp_path)
+
+
+def test_a_version_1_index_is_still_read(tmp_path: Path) -> None:
+    import json
+    import struct
+    from array import array
+
+    chunk = Chunk(chunk_id="a.md#1", doc="a.md", section="S", text="CCTV footage is kept for 30 days.")
+    header = json.dumps(
+        {
+            "embedder": EMBEDDER.name,
+            "dimension": 64,
+            "chunks": [chunk.model_dump(mode="json", exclude={"score"})],
+        }
+    ).encode()
+    vector = array("f", EMBEDDER.embed([chunk.text])[0]).tobytes()
+    (tmp_path / INDEX_FILE).write_bytes(b"ENDIDX1\n" + struct.pack("<Q", len(header)) + header + vector)
+    index = _index(tmp_path)
+    assert [c.chunk_id for c in _search(index, "CCTV footage", k=1)] == ["a.md#1"]
+    _fill(index)
+    assert (tmp_path / INDEX_FILE).read_bytes().startswith(b"ENDIDX2\n") and index.count() == 5

@@ -46,6 +46,9 @@ except (
 INDEX_FILE = "index.bin"
 LOCK_FILE = "index.lock"
 _MAGIC = b"ENDIDX2\n"
+# Version 1 (before IVF) has the same layout without the IVF part: read it, so an existing state dir keeps
+# working; the next write saves version 2.
+_READABLE_MAGICS = (_MAGIC, b"ENDIDX1\n")
 _HEADER_LENGTH = struct.Struct("<Q")
 RRF_K = 60
 BM25_K1 = 1.2
@@ -295,7 +298,7 @@ class LocalIndex:
 
     def _load(self) -> _State:
         data = self._path.read_bytes()
-        if not data.startswith(_MAGIC):
+        if not data.startswith(_READABLE_MAGICS):
             raise ConfigurationError(
                 f"{self._path} is not an Endurance index file of this version: "
                 "delete the folder and re-ingest"
