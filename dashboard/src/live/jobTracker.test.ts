@@ -302,6 +302,22 @@ describe("JobTracker when the WebSocket drops", () => {
   });
 });
 
+describe("JobTracker and fresher reads", () => {
+  it("replaces a kept result when a page brings a newer state of the job", () => {
+    const h = harness();
+    h.tracker.track("j1", undefined, job("j1", "FAILED", [{ name: "answer", status: "FAILED", ms: 1 }]));
+    expect(h.tracker.snapshot("j1")?.result?.status).toBe("FAILED");
+    // Replayed meanwhile (e.g. from the CLI): the detail page reads it RUNNING and must follow it again.
+    h.tracker.track("j1", undefined, job("j1", "RUNNING", [{ name: "classify", status: "COMPLETED", ms: 2 }]));
+    expect(h.tracker.snapshot("j1")?.result).toBeNull();
+    expect(h.tracker.snapshot("j1")?.status).toBe("RUNNING");
+    expect(h.sockets).toHaveLength(1);
+    h.tracker.track("j1", undefined, job("j1", "COMPLETED", DONE_STEPS));
+    expect(h.tracker.snapshot("j1")?.result?.status).toBe("COMPLETED");
+    h.tracker.close();
+  });
+});
+
 describe("backoffDelay", () => {
   it("grows by the factor, stays within the jitter and under the cap", () => {
     const backoff = { initialMs: 500, maxMs: 15000, factor: 2, jitter: 0.2 };

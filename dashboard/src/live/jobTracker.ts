@@ -118,7 +118,14 @@ export class JobTracker {
       job = { jobId, status: null, steps: [], result: null, via: null, pollError: null };
       this.jobs.set(jobId, job);
     }
-    if (initial) this.applyJob(initial, "polling");
+    if (initial) {
+      // A fresher read than what was kept (the job was replayed since): start again from it.
+      if (job.result && job.result.status !== initial.status) {
+        job = { jobId, status: null, steps: [], result: null, via: null, pollError: null };
+        this.jobs.set(jobId, job);
+      }
+      this.applyJob(initial, "polling");
+    }
     if (listener) {
       const set = this.listeners.get(jobId) ?? new Set<JobListener>();
       set.add(listener);
