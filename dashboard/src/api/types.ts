@@ -62,6 +62,16 @@ export interface JobError {
   [key: string]: unknown;
 }
 
+/** Who wrote the answer and what it cost (the answer step's record). */
+export interface Generation {
+  provider?: string;
+  model?: string;
+  tokens_in?: number;
+  tokens_out?: number;
+  latency_ms?: number;
+  cost_usd?: number;
+}
+
 export interface Job {
   job_id: string;
   status: JobStatus;
@@ -74,6 +84,7 @@ export interface Job {
   evaluation?: Evaluation | null;
   steps: StepRecord[];
   error?: JobError | null;
+  generation?: Generation | null;
 }
 
 /** A row of GET /v1/admin/jobs: no answer or sources (the index does not carry them). */

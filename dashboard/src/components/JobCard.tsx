@@ -1,6 +1,7 @@
 import type { Job } from "../api/types";
 import { useServices } from "../context";
 import { useTrackedJob } from "../live/hooks";
+import { generationWords } from "../lib/format";
 import { jobErrorText } from "../lib/jobError";
 import { hrefFor } from "../lib/router";
 import { AnswerView } from "./AnswerView";
@@ -50,6 +51,9 @@ export function JobCard({ jobId, question, initial, headingLevel = 3, showDetail
             <p className="notice notice-human">A person will look at this question.</p>
           ) : null}
           <AnswerView text={result.answer ?? ""} sources={result.sources ?? []} evaluation={result.evaluation} />
+          {generationWords(result.generation) ? (
+            <p className="small muted">{generationWords(result.generation)}</p>
+          ) : null}
           {result.status === "COMPLETED" ? <EvaluationPanel evaluation={result.evaluation} /> : null}
           <FeedbackControl jobId={jobId} />
         </>

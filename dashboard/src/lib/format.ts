@@ -47,3 +47,21 @@ export function routeWords(route: string | null | undefined): string {
   if (!route) return "not classified yet";
   return ROUTE_WORDS[route] ?? route;
 }
+
+export function generationWords(generation: {
+  provider?: string;
+  model?: string;
+  tokens_in?: number;
+  tokens_out?: number;
+  latency_ms?: number;
+  cost_usd?: number;
+} | null | undefined): string | null {
+  if (!generation || (!generation.provider && !generation.model)) return null;
+  const parts = [[generation.provider, generation.model].filter(Boolean).join(" / ")];
+  if (typeof generation.latency_ms === "number") parts.push(formatMs(generation.latency_ms));
+  if (generation.tokens_in || generation.tokens_out) {
+    parts.push(`${generation.tokens_in ?? 0} tokens in, ${generation.tokens_out ?? 0} out`);
+  }
+  if (typeof generation.cost_usd === "number" && generation.cost_usd > 0) parts.push(`$${generation.cost_usd.toFixed(4)}`);
+  return `Written by ${parts.join(" · ")}`;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseConfig } from "../config";
-import { formatAge, formatMs, routeWords, shortId } from "./format";
+import { formatAge, formatMs, generationWords, routeWords, shortId } from "./format";
 import { jobErrorText } from "./jobError";
 import { hrefFor, parseRoute } from "./router";
 
@@ -50,6 +50,16 @@ describe("formatting", () => {
     expect(formatAge(null)).toBe("unknown");
     expect(shortId("0123456789abcdef")).toBe("01234567…");
     expect(routeWords("human_review")).toBe("passed to a person");
+  });
+
+  it("says who wrote an answer and what it cost", () => {
+    expect(generationWords({ provider: "offline", model: "extractive", latency_ms: 12, tokens_in: 0, tokens_out: 0, cost_usd: 0 })).toBe(
+      "Written by offline / extractive · 12 ms",
+    );
+    expect(generationWords({ provider: "groq", model: "llama", latency_ms: 900, tokens_in: 812, tokens_out: 64, cost_usd: 0.00051 })).toBe(
+      "Written by groq / llama · 900 ms · 812 tokens in, 64 out · $0.0005",
+    );
+    expect(generationWords(null)).toBeNull();
   });
 
   it("reads the Lambda error JSON the state machine stores as the message", () => {
