@@ -12,7 +12,9 @@ export function jobErrorText(error: JobError | null | undefined): string {
       const parsed = JSON.parse(message) as { errorMessage?: unknown };
       if (typeof parsed.errorMessage === "string") message = parsed.errorMessage;
     } catch {
-      // not JSON after all: keep it as it is
+      // Stored cut to a length, so no longer valid JSON: the message still leads it.
+      const found = /"errorMessage"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(message);
+      if (found) message = JSON.parse(`"${found[1]}"`) as string;
     }
   }
   if (message.length > MAX_CHARS) message = `${message.slice(0, MAX_CHARS)}…`;

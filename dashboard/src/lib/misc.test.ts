@@ -65,6 +65,8 @@ describe("formatting", () => {
   it("reads the Lambda error JSON the state machine stores as the message", () => {
     const stored = { type: "FaultInjected", step: "answer", message: JSON.stringify({ errorMessage: "fault injected in step answer", stackTrace: ["..."] }) };
     expect(jobErrorText(stored)).toBe("FaultInjected in answer: fault injected in step answer");
+    const cut = { type: "FaultInjected", step: "answer", message: '{"errorMessage":"fault \\"injected\\"","errorType":"FaultInjected","stackTrace":["  File \\"/wor' };
+    expect(jobErrorText(cut)).toBe('FaultInjected in answer: fault "injected"');
     expect(jobErrorText({ type: "QueueUnavailable" })).toBe("QueueUnavailable");
     expect(jobErrorText({ message: "x".repeat(400) })).toMatch(/^Error: x{300}…$/);
     expect(jobErrorText(null)).toBe("unknown error");

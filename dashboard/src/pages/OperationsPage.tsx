@@ -45,7 +45,7 @@ function DeadLetters({ peek }: { peek: DeadLetterPeek }) {
         <tbody>
           {peek.messages.map((message) => (
             <tr key={message.message_id} data-job-id={message.job_id ?? undefined}>
-              <th scope="row">
+              <th scope="row" className="nowrap">
                 {message.job_id ? (
                   <a href={hrefFor({ page: "job", jobId: message.job_id })} title={message.job_id}>
                     <code>{shortId(message.job_id)}</code>
