@@ -12,10 +12,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.retrieval.quality import CORPUS, DEPTH, Scores, doc_matches, load_questions, section_matches
 from endurance.adapters.offline.hashing_embedder import HashingEmbedder
 from endurance.adapters.offline.local_index import LocalIndex
 from endurance.ingestion.ingest import ingest_path
+
+from bench.retrieval.quality import CORPUS, DEPTH, Scores, doc_matches, load_questions, section_matches
 
 HELDOUT = Path(__file__).with_name("heldout_questions.jsonl")
 FACT_KINDS = ("fact", "comparison")
@@ -38,7 +39,8 @@ def summary(index: LocalIndex, embedder: HashingEmbedder, questions: list[dict[s
     r1, r5, mrr, n = section.row()
     d1, d5, dmrr, _ = doc.row()
     lines.append(
-        f"n={n} section r@1 {r1:.3f} r@5 {r5:.3f} MRR {mrr:.3f} | doc r@1 {d1:.3f} r@5 {d5:.3f} MRR {dmrr:.3f}"
+        f"n={n} section r@1 {r1:.3f} r@5 {r5:.3f} MRR {mrr:.3f} "
+        f"| doc r@1 {d1:.3f} r@5 {d5:.3f} MRR {dmrr:.3f}"
     )
     return "\n".join(lines)
 

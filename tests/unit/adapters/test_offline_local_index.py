@@ -215,3 +215,29 @@ def test_a_version_1_index_is_still_read(tmp_path: Path) -> None:
     assert [c.chunk_id for c in _search(index, "CCTV footage", k=1)] == ["a.md#1"]
     _fill(index)
     assert (tmp_path / INDEX_FILE).read_bytes().startswith(b"ENDIDX2\n") and index.count() == 5
+
+
+def test_lexical_terms_add_word_prefixes_so_derived_forms_meet() -> None:
+    assert local_index.lexical_terms("approve")[-1] == local_index.lexical_terms("Approval")[-1] == "~appr"
+    assert "~resp" in local_index.lexical_terms("respond")
+    assert "~resp" in local_index.lexical_terms("response")
+    # Numbers and short words get no prefix term: "30" must not match "300", nor "risk" anything else.
+    assert local_index.lexical_terms("30 risk") == ["30", "risk"]
+
+
+def test_bm25_matches_a_heading_in_another_word_form(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    texts = {
+        "4.2 Approval Requirements": "Tier 3 systems need the AI Ethics Board.",
+        "4.1 Tier Definitions": "Tier 3 systems inform decisions about people.",
+        "9. Register": "Tier 2 and Tier 3 systems are recorded in the register.",
+    }
+    chunks = [
+        Chunk(chunk_id=f"ai.md#{i}", doc="ai.md", section=section, text=text)
+        for i, (section, text) in enumerate(texts.items())
+    ]
+    index.upsert(chunks, EMBEDDER.embed([c.text for c in chunks]))
+    rows, _ = local_index._bm25(
+        index._current(), local_index.lexical_terms("Who must approve Tier 3 systems?"), 10, None
+    )
+    assert chunks[int(rows[0])].section == "4.2 Approval Requirements"
