@@ -456,9 +456,7 @@ def lexical_terms(text: str) -> list[str]:
     """The BM25 terms of a text: its content terms, then the ``~`` prefix of each longer word."""
     terms = content_terms(text)
     return terms + [
-        "~" + term[:PREFIX_LETTERS]
-        for term in terms
-        if len(term) > PREFIX_LETTERS and not term[:1].isdigit()
+        "~" + term[:PREFIX_LETTERS] for term in terms if len(term) > PREFIX_LETTERS and not term[:1].isdigit()
     ]
 
 
