@@ -241,3 +241,12 @@ def test_bm25_matches_a_heading_in_another_word_form(tmp_path: Path) -> None:
         index._current(), local_index.lexical_terms("Who must approve Tier 3 systems?"), 10, None
     )
     assert chunks[int(rows[0])].section == "4.2 Approval Requirements"
+
+
+def test_coverage_counts_the_share_of_query_idf_each_chunk_holds(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    _fill(index)
+    terms = local_index.lexical_terms("CCTV footage ransomware")
+    shares = local_index._coverage(index._current(), terms, np.arange(4)).tolist()
+    assert shares[0] > 0.5 and shares[2] > 0 and shares[1] == shares[3] == 0.0
+    assert shares[0] + shares[2] == pytest.approx(1.0)
