@@ -195,7 +195,9 @@ class _DeploymentBuilder:
         identity = self.identity(logical_id)
         if attribute in identity.attributes:
             return identity.attributes[attribute]
-        if not identity.supported or identity.type in NOTHING_TO_CREATE_TYPES:
+        # Decided by type, not by `supported`: Refs/GetAtts are resolved before _classify marks anything.
+        emulated = identity.supported and identity.type in EMULATED_TYPES
+        if not emulated or identity.type in NOTHING_TO_CREATE_TYPES:
             # Nothing local reads these values; a stable placeholder keeps the rest of the template usable.
             return f"{identity.physical_name}.{attribute}"
         raise TemplateError(

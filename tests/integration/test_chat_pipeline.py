@@ -57,7 +57,8 @@ def test_rag_job_streams_every_step_and_the_result_over_the_websocket(running_st
     assert job["status"] == "COMPLETED"
     assert job["route"] == "rag"
     assert "24 hours" in job["answer"]
-    assert job["sources"] and {"doc", "section", "chunk_id", "score"} <= set(job["sources"][0])
+    assert job["sources"] and {"doc", "section", "chunk_id", "score", "text"} <= set(job["sources"][0])
+    assert all(source["text"] for source in job["sources"]), "a citation opens the cited chunk's text"
     assert job["evaluation"]["verdict"] in {"pass", "warn", "fail"}
     assert job["generation"]["provider"] == "offline"
     assert {"model", "tokens_in", "tokens_out", "latency_ms", "cost_usd"} <= set(job["generation"])

@@ -384,7 +384,11 @@ def test_resources_and_static_dashboard(api: Running) -> None:
     assert api.client.get("/__local/resources").json() == api.resources
     assert api.client.get("/").text == "<html>dashboard</html>"
     assert api.client.get("/assets/app.js").text == "console.log('hi')"
-    assert api.client.get("/jobs/some-client-route").text == "<html>dashboard</html>"
+    browser = {"accept": "text/html,application/xhtml+xml"}
+    assert api.client.get("/jobs/some-client-route", headers=browser).text == "<html>dashboard</html>"
+    # An API client asking for an unknown path gets API Gateway's JSON 404, not the app shell.
+    unknown = api.client.get("/v1/nothing-here", headers={"accept": "application/json"})
+    assert unknown.status_code == 404 and unknown.json() == {"message": "Not Found"}
     assert api.client.get("/assets/missing.js").status_code == 404
     escape = api.client.get("/%2e%2e/secret.txt")
     assert escape.status_code == 404

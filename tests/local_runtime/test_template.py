@@ -631,3 +631,25 @@ def test_state_machine_in_s3_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(TemplateError, match=r"^Machine: definitions in S3 are not supported locally"):
         build_deployment(path, aws_endpoint=ENDPOINT)
+
+
+def test_getatt_on_a_type_the_runtime_does_not_emulate_is_a_placeholder_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            Resources:
+              Distribution:
+                Type: AWS::CloudFront::Distribution
+                Properties: {}
+              Queue:
+                Type: AWS::SQS::Queue
+                Properties:
+                  Tags: [{Key: cdn, Value: !GetAtt Distribution.DomainName}]
+            """
+        )
+    )
+    built = build_deployment(path, aws_endpoint="http://127.0.0.1:4566")
+    assert built.resources["Distribution"].supported is False
+    assert "Distribution" in built.resources["Queue"].properties["Tags"][0]["Value"]
+    assert any("Distribution (AWS::CloudFront::Distribution)" in w for w in built.warnings)

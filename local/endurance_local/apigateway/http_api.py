@@ -534,7 +534,10 @@ class HttpApiGateway:
         if match is None:
             match = self._routes.match(req.method, req.path)
         if match is None:
-            if reads and self._static is not None:
+            # Only a browser navigation gets the app shell; an API client asking for an unknown path
+            # gets API Gateway's JSON 404, as it would on AWS.
+            wants_html = "text/html" in (req.header("accept") or "")
+            if reads and wants_html and self._static is not None:
                 index_response = self._static.index(req.path)
                 if index_response is not None:
                     return index_response

@@ -89,7 +89,15 @@ def test_rag_job_runs_through_every_step(aws: AwsStack) -> None:
     assert final["answer"] == {
         "text": "The budget is 5 million. [1]",
         "citations": [1],
-        "sources": [{"doc": "budget.md", "section": "2. Budget", "chunk_id": "c1", "score": 0.8}],
+        "sources": [
+            {
+                "doc": "budget.md",
+                "section": "2. Budget",
+                "chunk_id": "c1",
+                "score": 0.8,
+                "text": "The budget is 5 million.",
+            }
+        ],
         "refusal": False,
         "provider": "offline",
         "model": "extractive",

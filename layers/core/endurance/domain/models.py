@@ -105,6 +105,7 @@ class Source(BaseModel):
     section: str
     chunk_id: str
     score: float
+    text: str = ""  # the cited chunk's text, so a citation can be opened without another lookup
 
 
 class Answer(BaseModel):

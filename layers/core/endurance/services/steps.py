@@ -237,7 +237,12 @@ def answer_step(
     publisher: EventPublisher,
 ) -> State:
     def step(envelope: JobEnvelope, current: State) -> dict[str, Any]:
-        return answer_state(answer(question_of(current), chunks_of(current), route_of(current)))
+        chunks = chunks_of(current)
+        result = answer(question_of(current), chunks, route_of(current))
+        texts = {chunk.chunk_id: chunk.text for chunk in chunks}
+        for source in result.sources:
+            source.text = source.text or texts.get(source.chunk_id, "")
+        return answer_state(result)
 
     return run_step("answer", state, step, jobs=jobs, publisher=publisher)
 
