@@ -51,8 +51,14 @@ test-python: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest
 
+# The browser test drives Debian's chromium (never a downloaded browser build).
+/usr/bin/chromium:
+	@echo "installing Debian's chromium for the browser test"
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
 ## test-dashboard: vitest, then the dashboard in Debian's chromium against a real local stack
-test-dashboard: install dashboard tests/e2e/node_modules/.installed
+test-dashboard: install dashboard tests/e2e/node_modules/.installed /usr/bin/chromium
 	cd dashboard && $(NPM) test
 	cd tests/e2e && $(NPM) test
 
