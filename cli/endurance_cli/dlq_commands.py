@@ -21,6 +21,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     replay.add_argument("queue", help="DLQ name, URL, or logical id (e.g. FailedJobsQueue)")
     replay.add_argument("--max", type=int, default=10, dest="max_messages", help="at most this many messages")
     replay.add_argument("--dry-run", action="store_true", help="show what would be replayed, move nothing")
+    replay.add_argument("--job-id", help="replay only this job's messages")
+    replay.add_argument("--rate", type=float, help="at most this many messages per second")
     _common(replay)
     replay.set_defaults(run=_replay)
 
@@ -61,6 +63,8 @@ def _replay(args: argparse.Namespace) -> int:
 
     if args.max_messages < 1:
         raise CliError("--max must be at least 1", code="bad_max")
+    if args.rate is not None and args.rate <= 0:
+        raise CliError("--rate must be above 0", code="bad_rate")
     sqs, resources = _clients(args)
     queue = args.queue
     if queue in resources.get("resources", {}):
@@ -68,7 +72,15 @@ def _replay(args: argparse.Namespace) -> int:
     endpoint = args.endpoint_url or resources["aws_endpoint"]
     jobs = DynamoJobRepository(physical_name(resources, "JobsTable"), boto3_client("dynamodb", endpoint))
     try:
-        report = replay(sqs, queue, max_messages=args.max_messages, dry_run=args.dry_run, jobs=jobs)
+        report = replay(
+            sqs,
+            queue,
+            max_messages=args.max_messages,
+            dry_run=args.dry_run,
+            jobs=jobs,
+            job_id=args.job_id,
+            per_second=args.rate,
+        )
     except NotFoundError as error:
         raise CliError(str(error), code="not_found") from error
     if args.json:

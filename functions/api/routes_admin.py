@@ -3,7 +3,7 @@ dashboard's runtime configuration.
 
 * `GET  /v1/admin/dlqs`                        every dead-letter queue with its source and depth
 * `GET  /v1/admin/dlqs/{queue}/messages`       peek: error, job id and age of the messages, none removed
-* `POST /v1/admin/dlqs/{queue}/replay`         `{"max", "dry_run"}`: move messages back to their source
+* `POST /v1/admin/dlqs/{queue}/replay`         `{"max", "dry_run", "job_id"?}`: move messages back
 * `GET  /v1/admin/jobs?status=&limit=`         recent jobs, newest first (jobs table GSI `by_status`)
 * `GET  /config.json`                          `{"api_url", "websocket_url", "admin_token_required"}`
 
@@ -86,6 +86,7 @@ class ReplayRequest(BaseModel):
 
     max: int = Field(default=10, ge=1, le=100)
     dry_run: bool = False
+    job_id: str | None = Field(default=None, min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class PeekQuery(BaseModel):
@@ -273,7 +274,12 @@ def peek_dead_letters(queue: str) -> Response:
 def replay_dead_letters(queue: str) -> Response:
     request = ReplayRequest.model_validate(_body())
     report = dlq.replay(
-        _sqs(), queue, max_messages=request.max, dry_run=request.dry_run, jobs=bootstrap.jobs()
+        _sqs(),
+        queue,
+        max_messages=request.max,
+        dry_run=request.dry_run,
+        jobs=bootstrap.jobs(),
+        job_id=request.job_id,
     )
     return _json(200, report)
 

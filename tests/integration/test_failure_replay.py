@@ -58,8 +58,21 @@ def test_failed_step_lands_in_the_failed_jobs_queue_and_replay_completes_it(
     assert accepted["job_id"] in {m.get("job_id") for m in preview["messages"]}
     assert queue_depth(stack, "FailedJobsQueue") >= 1
 
-    replayed = run_cli(capsys, "dlq", "replay", "FailedJobsQueue", "--max", "10", *api)
-    assert replayed["replayed"] >= 1
+    replayed = run_cli(
+        capsys,
+        "dlq",
+        "replay",
+        "FailedJobsQueue",
+        "--max",
+        "10",
+        "--job-id",
+        accepted["job_id"],
+        "--rate",
+        "5",
+        *api,
+    )
+    assert replayed["replayed"] == 1
+    assert [m["job_id"] for m in replayed["messages"]] == [accepted["job_id"]]
     job = wait_job(stack, accepted["job_id"])
     assert job["status"] == "COMPLETED", job
     assert job["job_id"] == accepted["job_id"]

@@ -207,6 +207,17 @@ def test_replay_previews_then_restarts_failed_jobs(admin: AwsStack) -> None:
     assert depth(admin, "failed-jobs") == 0
 
 
+def test_replay_of_one_chosen_job(admin: AwsStack) -> None:
+    failed_job_in_dlq(admin, "job-keep")
+    failed_job_in_dlq(admin, "job-pick")
+    status, one = call("POST", "/v1/admin/dlqs/failed-jobs/replay", {"job_id": "job-pick"})
+    assert status == 200 and one["replayed"] == 1
+    assert [m["job_id"] for m in one["messages"]] == ["job-pick"]
+    (sent,) = admin.drain("intake", expect=1)
+    assert json.loads(sent["Body"])["job_id"] == "job-pick"
+    assert depth(admin, "failed-jobs") == 1
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

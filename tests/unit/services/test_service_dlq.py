@@ -76,3 +76,22 @@ def test_replaying_a_failed_job_requeues_it_with_the_next_attempt(aws: AwsStack)
 def test_replay_of_a_queue_that_is_no_dlq_is_refused(aws: AwsStack) -> None:
     with pytest.raises(NotFoundError):
         dlq.replay(aws.client("sqs"), "intake")
+
+
+def test_replay_filtered_by_job_id_leaves_the_other_jobs_waiting_and_is_rate_limited(aws: AwsStack) -> None:
+    sqs = aws.client("sqs")
+    for job_id in ("job-a", "job-b", "job-c"):
+        envelope = JobEnvelope(job_id=job_id, question="q?", session_id="s", created_at=utc_now())
+        sqs.send_message(QueueUrl=aws.queue_url("failed-jobs"), MessageBody=envelope.model_dump_json())
+        sqs.send_message(QueueUrl=aws.queue_url("failed-jobs"), MessageBody=envelope.model_dump_json())
+    pauses: list[float] = []
+
+    report = dlq.replay(sqs, "failed-jobs", job_id="job-b", per_second=4, sleep=pauses.append)
+
+    assert report["replayed"] == 2
+    assert {m["job_id"] for m in report["messages"]} == {"job-b"}
+    assert pauses == [0.25]
+    replayed = aws.drain("intake", expect=2)
+    assert {json.loads(m["Body"])["job_id"] for m in replayed} == {"job-b"}
+    left = aws.drain("failed-jobs", expect=4)
+    assert sorted(json.loads(m["Body"])["job_id"] for m in left) == ["job-a", "job-a", "job-c", "job-c"]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +154,14 @@ def _attributes_for_resend(message: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _give_back(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    """Make looked-at messages visible again at once instead of hiding them for the visibility timeout."""
+    for message in messages:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+
+
 def _failed_job(body: str) -> JobEnvelope | None:
     try:
         return JobEnvelope.model_validate_json(body)
@@ -166,12 +176,28 @@ def replay(
     max_messages: int = 10,
     dry_run: bool = False,
     jobs: JobRepository | None = None,
+    job_id: str | None = None,
+    per_second: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Move up to `max_messages` messages from the DLQ `queue` (name or URL) back to its source."""
+    """Move up to `max_messages` messages from the DLQ `queue` (name or URL) back to its source.
+
+    `job_id` replays only that job's messages (the others are looked at and given back at once);
+    `per_second` spaces the sends so a replay does not flood a recovering downstream.
+    """
     dlq = _find(sqs, queue)
-    messages = _receive(sqs, dlq.url, max_messages)
+    # With a filter, look further than `max_messages`: the wanted message may not come first.
+    looked_at = _receive(sqs, dlq.url, max_messages if job_id is None else max(max_messages, 100))
+    messages, skipped = [], []
+    for message in looked_at:
+        envelope = _failed_job(message["Body"])
+        wanted = job_id is None or (envelope is not None and envelope.job_id == job_id)
+        (messages if wanted and len(messages) < max_messages else skipped).append(message)
+    _give_back(sqs, dlq.url, skipped)
     report: list[dict[str, Any]] = []
-    for message in messages:
+    for position, message in enumerate(messages):
+        if per_second and position and not dry_run:
+            sleep(1.0 / per_second)
         body = message["Body"]
         envelope = _failed_job(body)
         entry: dict[str, Any] = {"message_id": message["MessageId"]}
@@ -198,11 +224,7 @@ def replay(
             raise
         sqs.delete_message(QueueUrl=dlq.url, ReceiptHandle=message["ReceiptHandle"])
     if dry_run:
-        # Give the looked-at messages back at once instead of hiding them for the visibility timeout.
-        for message in messages:
-            sqs.change_message_visibility(
-                QueueUrl=dlq.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
+        _give_back(sqs, dlq.url, messages)
     return {
         "queue": dlq.queue,
         "source": dlq.source,
