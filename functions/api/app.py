@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from endurance import bootstrap
 from endurance.domain.errors import ConflictError, NotFoundError, TransientError
 from endurance.domain.models import MAX_QUESTION_CHARS, ChatRequest, Feedback
 from endurance.services import jobs as job_service
+from http_responses import ApiError, error_response, json_response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from routes_admin import router as admin_router
 from routes_documents import router as documents_router
@@ -48,23 +49,12 @@ class EvaluateRequest(BaseModel):
         return contexts
 
 
-class BadRequest(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.status, self.code, self.message = status, code, message
-        super().__init__(message)
+class BadRequest(ApiError):
+    """The request itself is unusable (encoding, size, JSON, headers)."""
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    return _json(status, {"error": {"code": code, "message": message}})
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
-        headers=headers,
-    )
+_error = error_response
+_json = json_response
 
 
 def _body() -> Any:
@@ -89,8 +79,8 @@ def _validation_message(errors: Sequence[Any]) -> str:
     return "; ".join(parts)
 
 
-@app.exception_handler(BadRequest)
-def _bad_request(error: BadRequest) -> Response:
+@app.exception_handler(ApiError)
+def _api_error(error: ApiError) -> Response:
     return _error(error.status, error.code, error.message)
 
 

@@ -23,13 +23,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from endurance import bootstrap
 from endurance.domain.errors import NotFoundError
 from endurance.domain.models import STEP_NAMES, JobStatus
 from endurance.services import dlq
+from http_responses import ApiError, json_response
 from pydantic import BaseModel, ConfigDict, Field
 
 router = Router()
@@ -41,25 +42,11 @@ _BODY_PREVIEW_CHARS = 200
 _MAX_BODY_BYTES = 16 * 1024
 
 
-class AdminError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.status, self.code, self.message = status, code, message
-        super().__init__(message)
+class AdminError(ApiError):
+    """Raised by these routes; app.py's ApiError handler turns it into the JSON error."""
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
-        headers=headers,
-    )
-
-
-# Registered on the resolver by include_router; only AdminError (raised here) reaches it.
-@router.exception_handler(AdminError)
-def _admin_error(error: AdminError) -> Response:
-    return _json(error.status, {"error": {"code": error.code, "message": error.message}})
+_json = json_response
 
 
 def _admin_only(app: Any, next_middleware: NextMiddleware) -> Response:

@@ -16,12 +16,12 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from endurance import bootstrap
 from endurance.ingestion.parsing import SUPPORTED_SUFFIXES
+from http_responses import ApiError, json_response
 
 router = Router()
 
@@ -31,24 +31,11 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,199}$")
 _FIELDS = ("doc", "status", "chunks", "error", "created_at", "updated_at", "indexed_at")
 
 
-class DocumentError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.status, self.code, self.message = status, code, message
-        super().__init__(message)
+class DocumentError(ApiError):
+    """Raised by these routes; app.py's ApiError handler turns it into the JSON error."""
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
-        headers=headers,
-    )
-
-
-@router.exception_handler(DocumentError)
-def _document_error(error: DocumentError) -> Response:
-    return _json(error.status, {"error": {"code": error.code, "message": error.message}})
+_json = json_response
 
 
 @router.get("/v1/documents")
