@@ -1,6 +1,6 @@
 // The dashboard in real Chromium (Debian's /usr/bin/chromium driven by playwright-core) against the real
 // local stack: ask a sample question and watch its steps, answer, sources and verdict; a blocked question;
-// a forced failure replayed from Operations to COMPLETED; job lists, quality charts, phone width, keyboard.
+// a forced failure replayed from its Operations row to COMPLETED; job lists, quality charts, phone width, keyboard.
 // Screenshots go to test-output/e2e/ (gitignored).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -201,11 +201,14 @@ describe("dashboard end to end", () => {
     const preview = queue.getByRole("region", { name: /Replay preview/ });
     await preview.waitFor();
     assert.match(await preview.innerText(), new RegExp(`Dry run: 1 message would go back to[\\s\\S]*${jobId}`));
-    await preview.getByRole("button", { name: "Replay these 1" }).click();
+    // The preview stays a preview: the replay goes through the row's own button, so exactly this job goes back.
+    await preview.getByRole("button", { name: "Cancel" }).click();
+    await row.getByRole("button", { name: `Replay job ${jobId}` }).click();
 
     const replayed = queue.locator(`.replayed-jobs li[data-job-id="${jobId}"]`);
     await replayed.waitFor();
     await waitForStatus(replayed, "COMPLETED");
+    assert.match(await queue.locator(".replayed").innerText(), /Replayed 1 message to/);
     await shot("05-replayed-to-completed");
     assert.deepEqual(await accessibilityViolations(), [], "operations page");
 

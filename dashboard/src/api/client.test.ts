@@ -105,6 +105,7 @@ describe("ApiClient", () => {
     const client = new ApiClient(api.url);
     expect(await client.peekDlq("failed jobs", 5)).toMatchObject({ limit: "5" });
     expect(await client.replayDlq("q", 3, true)).toEqual({ max: 3, dry_run: true, queue: "q" });
+    expect(await client.replayJob("q", "job-7")).toEqual({ job_id: "job-7", max: 10, queue: "q" });
     expect(await client.listDocuments()).toEqual([{ doc: "a.md", status: "INDEXED", chunks: 3 }]);
     expect(await client.uploadDocument("b.md", "IyBU")).toMatchObject({ doc: "b.md", status: "PENDING" });
     expect(api.requests.at(-1)?.body).toEqual({ name: "b.md", content_base64: "IyBU" });

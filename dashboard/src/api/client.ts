@@ -188,6 +188,14 @@ export class ApiClient {
     });
   }
 
+  /** Replays only `jobId`'s messages (up to `max`), whatever order SQS hands the queue out in. */
+  replayJob(queue: string, jobId: string, max = 10): Promise<ReplayReport> {
+    return this.request("POST", `/v1/admin/dlqs/${encodeURIComponent(queue)}/replay`, {
+      body: { job_id: jobId, max },
+      admin: true,
+    });
+  }
+
   async listDocuments(): Promise<DocumentStatus[]> {
     return documentsOf(await this.request<unknown>("GET", "/v1/documents"));
   }

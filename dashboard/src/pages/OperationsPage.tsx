@@ -11,6 +11,8 @@ import { jobErrorText } from "../lib/jobError";
 import { hrefFor } from "../lib/router";
 
 const MAX_REPLAY = 100;
+/** A job's messages replayed at once by its row's button (a job rarely has more than one waiting). */
+const MAX_JOB_REPLAY = 10;
 
 /** A job a replay restarted: followed live until it finishes again. */
 function ReplayedJob({ jobId }: { jobId: string }) {
@@ -28,7 +30,15 @@ function ReplayedJob({ jobId }: { jobId: string }) {
   );
 }
 
-function DeadLetters({ peek }: { peek: DeadLetterPeek }) {
+function DeadLetters({
+  peek,
+  disabled,
+  onReplayJob,
+}: {
+  peek: DeadLetterPeek;
+  disabled: boolean;
+  onReplayJob: (jobId: string) => void;
+}) {
   if (peek.messages.length === 0) return <p className="muted">No messages are waiting in this queue.</p>;
   return (
     <div className="table-scroll" role="region" aria-label={`Messages in ${peek.queue}`} tabIndex={0}>
@@ -40,6 +50,9 @@ function DeadLetters({ peek }: { peek: DeadLetterPeek }) {
             <th scope="col">Error</th>
             <th scope="col">Age</th>
             <th scope="col">Replays</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -66,6 +79,18 @@ function DeadLetters({ peek }: { peek: DeadLetterPeek }) {
                 {formatAge(message.age_seconds)}
               </td>
               <td>{message.replay_count}</td>
+              <td>
+                {message.job_id ? (
+                  <button
+                    type="button"
+                    aria-label={`Replay job ${message.job_id}`}
+                    onClick={() => onReplayJob(message.job_id!)}
+                    disabled={disabled}
+                  >
+                    Replay
+                  </button>
+                ) : null}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -80,6 +105,8 @@ function DlqRow({ dlq, onChanged }: { dlq: DeadLetterQueue; onChanged: () => voi
   const [open, setOpen] = useState(false);
   const [preview, setPreview] = useState<ReplayReport | null>(null);
   const [result, setResult] = useState<ReplayReport | null>(null);
+  // The job a row's Replay button asked for, so an empty report can say which job was not found.
+  const [resultJob, setResultJob] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const panelId = useId();
@@ -110,14 +137,20 @@ function DlqRow({ dlq, onChanged }: { dlq: DeadLetterQueue; onChanged: () => voi
       setPreview(await client.replayDlq(dlq.queue, Math.min(MAX_REPLAY, Math.max(1, dlq.messages)), true));
     });
 
+  const replayed = async (report: ReplayReport, jobId: string | null) => {
+    setPreview(null);
+    setResult(report);
+    setResultJob(jobId);
+    onChanged();
+    if (open) setPeek(await client.peekDlq(dlq.queue, 50));
+  };
+
   const replay = (count: number) =>
-    run("replay", async () => {
-      const report = await client.replayDlq(dlq.queue, count, false);
-      setPreview(null);
-      setResult(report);
-      onChanged();
-      if (open) setPeek(await client.peekDlq(dlq.queue, 50));
-    });
+    run("replay", async () => replayed(await client.replayDlq(dlq.queue, count, false), null));
+
+  // A row's own button: the API filters by job id, so exactly that job goes back, never whichever SQS hands out.
+  const replayJob = (jobId: string) =>
+    run("replay", async () => replayed(await client.replayJob(dlq.queue, jobId, MAX_JOB_REPLAY), jobId));
 
   const empty = dlq.messages === 0;
   return (
@@ -137,9 +170,6 @@ function DlqRow({ dlq, onChanged }: { dlq: DeadLetterQueue; onChanged: () => voi
         </button>
         <button type="button" onClick={() => void previewReplay()} disabled={empty || busy !== null}>
           Preview replay
-        </button>
-        <button type="button" onClick={() => void replay(1)} disabled={empty || busy !== null}>
-          Replay one
         </button>
         <button
           type="button"
@@ -182,6 +212,9 @@ function DlqRow({ dlq, onChanged }: { dlq: DeadLetterQueue; onChanged: () => voi
         <div className="replayed" role="status">
           <p>
             Replayed {result.replayed} message{result.replayed === 1 ? "" : "s"} to <strong>{result.source}</strong>.
+            {resultJob && result.replayed === 0 ? (
+              <> No message of job <code>{resultJob}</code> was waiting in {result.queue} any more.</>
+            ) : null}
           </p>
           {result.messages.some((message) => message.job_id) ? (
             <ul className="replayed-jobs" aria-label="Replayed jobs">
@@ -195,7 +228,9 @@ function DlqRow({ dlq, onChanged }: { dlq: DeadLetterQueue; onChanged: () => voi
         </div>
       ) : null}
       <div id={panelId} hidden={!open}>
-        {open && peek ? <DeadLetters peek={peek} /> : null}
+        {open && peek ? (
+          <DeadLetters peek={peek} disabled={busy !== null} onReplayJob={(jobId) => void replayJob(jobId)} />
+        ) : null}
       </div>
     </li>
   );

@@ -164,21 +164,33 @@ describe("Jobs", () => {
 });
 
 describe("Operations", () => {
-  it("asks for the admin token when refused, then peeks, previews and replays a failed job to COMPLETED", async () => {
+  it("asks for the admin token when refused, then peeks, previews and replays a failed job from its row to COMPLETED", async () => {
     const authorized = (headers: Record<string, unknown>) => headers.authorization === "Bearer sesame";
     const refuse = { status: 401, body: { error: { code: "unauthorized", message: "admin routes need a token" } } };
-    let depth = 1;
+    let jobReplayed = false;
+    const unreadable = {
+      message_id: "m2",
+      kind: "unreadable",
+      job_id: null,
+      error: { type: "UnreadableMessage", message: "the body is neither a job nor a job event" },
+      sent_at: "2026-01-01T10:01:00Z",
+      age_seconds: 65,
+      receive_count: 1,
+      replay_count: 0,
+      body_preview: "garbage",
+    };
+    const depth = () => (jobReplayed ? 1 : 2);
     api.on((request) => (request.path.startsWith("/v1/admin") && !authorized(request.headers) ? refuse : undefined));
     api.route("GET", "/v1/admin/dlqs", () => ({
-      body: { dlqs: [{ queue: "local-FailedJobsQueue", url: "u", source: "local-IntakeQueue", source_url: "s", messages: depth }] },
+      body: { dlqs: [{ queue: "local-FailedJobsQueue", url: "u", source: "local-IntakeQueue", source_url: "s", messages: depth() }] },
     }));
     api.route("GET", "/v1/admin/dlqs/local-FailedJobsQueue/messages", () => ({
       body: {
         queue: "local-FailedJobsQueue",
         source: "local-IntakeQueue",
-        depth,
-        messages:
-          depth === 0
+        depth: depth(),
+        messages: [
+          ...(jobReplayed
             ? []
             : [
                 {
@@ -192,15 +204,18 @@ describe("Operations", () => {
                   replay_count: 0,
                   body_preview: "{}",
                 },
-              ],
+              ]),
+          unreadable,
+        ],
       },
     }));
     api.route("POST", "/v1/admin/dlqs/local-FailedJobsQueue/replay", (request) => {
-      const { dry_run: dryRun, max } = request.body as { dry_run: boolean; max: number };
-      if (!dryRun) depth = 0;
-      return {
-        body: { queue: "local-FailedJobsQueue", source: "local-IntakeQueue", replayed: dryRun ? 0 : max, dry_run: dryRun, messages: [{ message_id: "m1", job_id: "job-failed", ...(dryRun ? {} : { attempt: 2 }) }] },
-      };
+      const { dry_run: dryRun = false, job_id: jobId } = request.body as { dry_run?: boolean; job_id?: string };
+      const base = { queue: "local-FailedJobsQueue", source: "local-IntakeQueue", dry_run: dryRun };
+      if (dryRun) return { body: { ...base, replayed: 0, messages: [{ message_id: "m1", job_id: "job-failed" }, { message_id: "m2" }] } };
+      if (jobId !== "job-failed") return { status: 500, body: { error: { code: "unexpected", message: "only the row's job may be replayed" } } };
+      jobReplayed = true;
+      return { body: { ...base, replayed: 1, messages: [{ message_id: "m1", job_id: "job-failed", attempt: 2 }] } };
     });
     api.route("GET", "/v1/jobs/job-failed", { body: job("job-failed", { status: "QUEUED", answer: null, steps: [] }) });
     api.route("GET", "/v1/documents", { body: { documents: [] } });
@@ -211,7 +226,9 @@ describe("Operations", () => {
     await user.click(screen.getByRole("button", { name: "Use token" }));
     const queue = await screen.findByRole("heading", { name: "local-FailedJobsQueue" });
     const row = queue.closest("li")!;
-    expect(within(row).getByTestId("depth")).toHaveTextContent("1 message");
+    expect(within(row).getByTestId("depth")).toHaveTextContent("2 messages");
+    // Nothing replays whichever message SQS hands out next: the only per-message replay is on each row.
+    expect(within(row).queryByRole("button", { name: "Replay one" })).toBeNull();
     expect(window.sessionStorage.getItem("endurance.admin_token")).toBe("sesame");
 
     await user.click(within(row).getByRole("button", { name: "Show messages" }));
@@ -219,18 +236,27 @@ describe("Operations", () => {
     const message = within(messages).getAllByRole("row")[1]!;
     expect(message).toHaveTextContent("FaultInjected in answer: fault injected in step answer");
     expect(message).toHaveTextContent("2 min");
+    const jobless = within(messages).getAllByRole("row")[2]!;
+    expect(jobless).toHaveTextContent("no job (unreadable)");
+    expect(within(jobless).queryByRole("button")).toBeNull();
+    expect(within(messages).getAllByRole("button")).toHaveLength(1);
 
     await user.click(within(row).getByRole("button", { name: "Preview replay" }));
     const preview = await within(row).findByRole("region", { name: "Replay preview for local-FailedJobsQueue" });
-    expect(preview).toHaveTextContent("Dry run: 1 message would go back to local-IntakeQueue. Nothing was moved.");
+    expect(preview).toHaveTextContent("Dry run: 2 messages would go back to local-IntakeQueue. Nothing was moved.");
     expect(preview).toHaveTextContent("job-failed");
-    expect(api.requests.at(-1)?.body).toEqual({ max: 1, dry_run: true });
+    expect(api.requests.at(-1)?.body).toEqual({ max: 2, dry_run: true });
+    expect(within(preview).getByRole("button", { name: "Replay these 2" })).toBeEnabled();
 
-    await user.click(within(preview).getByRole("button", { name: "Replay these 1" }));
+    await user.click(within(messages).getByRole("button", { name: "Replay job job-failed" }));
     const replayed = await within(row).findByRole("list", { name: "Replayed jobs" });
     expect(row).toHaveTextContent("Replayed 1 message to local-IntakeQueue.");
-    expect(api.requests.filter((request) => request.path.endsWith("/replay")).at(-1)?.body).toEqual({ max: 1, dry_run: false });
-    await waitFor(() => expect(within(row).getByTestId("depth")).toHaveTextContent("0 messages"));
+    expect(within(row).queryByRole("region", { name: "Replay preview for local-FailedJobsQueue" })).toBeNull();
+    expect(api.requests.filter((request) => request.path.endsWith("/replay")).at(-1)?.body).toEqual({ job_id: "job-failed", max: 10 });
+    await waitFor(() => expect(within(row).getByTestId("depth")).toHaveTextContent("1 message"));
+    // The table is read again: the replayed job's row is gone, the jobless message stays.
+    await waitFor(() => expect(within(messages).getAllByRole("row")).toHaveLength(2));
+    expect(within(messages).queryByRole("button", { name: /Replay job/ })).toBeNull();
 
     // The restarted job is followed live until it completes again.
     const socket = sockets.at(-1)!;
