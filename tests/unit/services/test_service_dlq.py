@@ -95,3 +95,19 @@ def test_replay_filtered_by_job_id_leaves_the_other_jobs_waiting_and_is_rate_lim
     assert {json.loads(m["Body"])["job_id"] for m in replayed} == {"job-b"}
     left = aws.drain("failed-jobs", expect=4)
     assert sorted(json.loads(m["Body"])["job_id"] for m in left) == ["job-a", "job-a", "job-c", "job-c"]
+
+
+def test_replay_filtered_by_job_id_also_matches_job_events(aws: AwsStack) -> None:
+    sqs = aws.client("sqs")
+    dlq_url = aws.queue_url("intake-dlq")
+    for job_id in ("job-x", "job-y"):
+        event = {"event_id": f"e-{job_id}", "type": "JobCompleted", "job_id": job_id, "status": "COMPLETED"}
+        sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(event))
+    sqs.send_message(QueueUrl=dlq_url, MessageBody="not json at all")
+
+    report = dlq.replay(sqs, "intake-dlq", job_id="job-y")
+
+    assert report["replayed"] == 1
+    (moved,) = aws.drain("intake", expect=1)
+    assert json.loads(moved["Body"])["job_id"] == "job-y"
+    assert len(aws.drain("intake-dlq", expect=2)) == 2

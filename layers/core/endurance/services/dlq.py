@@ -162,6 +162,16 @@ def _give_back(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
         )
 
 
+def _job_id_of(body: str) -> str | None:
+    """The job a message is about: failed-job envelopes and job events both carry `job_id`."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    job_id = value.get("job_id") if isinstance(value, dict) else None
+    return job_id if isinstance(job_id, str) else None
+
+
 def _failed_job(body: str) -> JobEnvelope | None:
     try:
         return JobEnvelope.model_validate_json(body)
@@ -190,8 +200,7 @@ def replay(
     looked_at = _receive(sqs, dlq.url, max_messages if job_id is None else max(max_messages, 100))
     messages, skipped = [], []
     for message in looked_at:
-        envelope = _failed_job(message["Body"])
-        wanted = job_id is None or (envelope is not None and envelope.job_id == job_id)
+        wanted = job_id is None or _job_id_of(message["Body"]) == job_id
         (messages if wanted and len(messages) < max_messages else skipped).append(message)
     _give_back(sqs, dlq.url, skipped)
     report: list[dict[str, Any]] = []
