@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -337,9 +335,5 @@ def test_time_per_state_transition(stack: Stack) -> None:
     assert execution["status"] == "SUCCEEDED", execution
     assert json.loads(execution["output"])["sum"] == len(names)
     history = stack.history(execution["executionArn"])
-    entered = [event["timestamp"] for event in history if event["type"] == "TaskStateEntered"]
-    gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(entered)]
-    median_ms = statistics.median(gaps) * 1000
-    wall = (execution["stopDate"] - execution["startDate"]).total_seconds()
-    print(f"median Lambda task state transition: {median_ms:.1f} ms ({len(names)} tasks in {wall:.2f} s)")
-    assert median_ms < 1000
+    entered = [event for event in history if event["type"] == "TaskStateEntered"]
+    assert len(entered) == len(names)  # transition cost per state: bench/local_runtime.py

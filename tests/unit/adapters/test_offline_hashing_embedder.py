@@ -4,7 +4,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from endurance.adapters.offline.hashing_embedder import HashingEmbedder
@@ -45,10 +44,3 @@ def test_identical_in_another_process() -> None:
         subprocess.run([sys.executable, "-c", code, text], capture_output=True, check=True).stdout
     )
     assert other == HashingEmbedder().embed([text])[0]
-
-
-def test_fast_enough_for_the_corpus() -> None:
-    texts = [path.read_text() for path in sorted(CORPUS.glob("*.md"))]
-    started = time.perf_counter()
-    HashingEmbedder().embed(texts)
-    assert time.perf_counter() - started < 2.0

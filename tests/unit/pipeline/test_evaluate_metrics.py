@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 from endurance.pipeline.evaluate import evaluate, find_pii, luhn_valid
 
 CONTEXTS = [
@@ -85,12 +83,3 @@ def test_context_precision_rewards_relevant_contexts_first() -> None:
     good_first = evaluate(QUESTION, CONTEXTS, "Within 30 days.").context_precision
     good_last = evaluate(QUESTION, CONTEXTS[::-1], "Within 30 days.").context_precision
     assert good_first == 1.0 and good_last is not None and good_last < 1.0
-
-
-def test_fast_enough() -> None:
-    contexts = CONTEXTS * 5
-    answer = " ".join(["The Ministry must respond within 30 days of receiving a request [1]."] * 6)
-    started = time.perf_counter()
-    for _ in range(20):
-        evaluate(QUESTION, contexts, answer)
-    assert (time.perf_counter() - started) / 20 < 0.05
