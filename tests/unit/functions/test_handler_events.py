@@ -7,29 +7,16 @@ from typing import Any
 
 import pytest
 from endurance import bootstrap
-from endurance.domain.models import Job, JobEnvelope, JobEvent, JobStatus, Route, utc_now
+from endurance.domain.models import JobEvent, JobStatus, Route
 
 from tests.unit.services.endurance_aws_stack import (
     AwsStack,
     ManagementApiServer,
     invoke,
+    running_job,
     sqs_event,
     websocket_event,
 )
-
-
-def _job(job_id: str = "job-1") -> JobEnvelope:
-    envelope = JobEnvelope(job_id=job_id, question="q?", session_id="s", created_at=utc_now())
-    bootstrap.jobs().create(
-        Job(
-            job_id=job_id,
-            status=JobStatus.RUNNING,
-            question="q?",
-            session_id="s",
-            created_at=envelope.created_at,
-        )
-    )
-    return envelope
 
 
 def _event(kind: str, **fields: Any) -> str:
@@ -37,7 +24,7 @@ def _event(kind: str, **fields: Any) -> str:
 
 
 def test_websocket_connect_subscribe_and_disconnect(aws: AwsStack, management: ManagementApiServer) -> None:
-    _job()
+    running_job()
     assert invoke("websocket", websocket_event("$connect", "c1")) == {"statusCode": 200}
     meta = aws.client("dynamodb").get_item(
         TableName=aws.env["CONNECTIONS_TABLE"], Key={"connection_id": {"S": "c1"}, "sk": {"S": "meta"}}
@@ -72,7 +59,7 @@ def test_websocket_bad_messages_get_an_error_reply(
 def test_notify_pushes_progress_and_result_and_reports_bad_records(
     aws: AwsStack, management: ManagementApiServer
 ) -> None:
-    envelope = _job()
+    envelope = running_job()
     invoke(
         "websocket",
         websocket_event("subscribe", "c1", json.dumps({"action": "subscribe", "job_id": "job-1"})),
@@ -97,7 +84,7 @@ def test_notify_pushes_progress_and_result_and_reports_bad_records(
 
 
 def test_notify_drops_gone_connections(aws: AwsStack, management: ManagementApiServer) -> None:
-    _job()
+    running_job()
     invoke(
         "websocket",
         websocket_event("subscribe", "gone", json.dumps({"action": "subscribe", "job_id": "job-1"})),

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 from endurance import bootstrap
+from endurance.domain.models import Job, JobEnvelope, JobStatus, utc_now
 
 from tests.support import moto_server
 
@@ -390,3 +391,18 @@ def invoke(name: str, event: dict[str, Any]) -> Any:
     """Call a handler the way Lambda does: a JSON-shaped event in, a JSON-serialisable result out."""
     result = load_handler(name).handler(json.loads(json.dumps(event)), FakeLambdaContext(name))
     return json.loads(json.dumps(result))
+
+
+def running_job(job_id: str = "job-1") -> JobEnvelope:
+    """A RUNNING job in the jobs table (bootstrap's repository), and its envelope."""
+    envelope = JobEnvelope(job_id=job_id, question="q?", session_id="s", created_at=utc_now())
+    bootstrap.jobs().create(
+        Job(
+            job_id=job_id,
+            status=JobStatus.RUNNING,
+            question="q?",
+            session_id="s",
+            created_at=envelope.created_at,
+        )
+    )
+    return envelope

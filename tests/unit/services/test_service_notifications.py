@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 from endurance import bootstrap
-from endurance.domain.models import Job, JobEnvelope, JobEvent, JobStatus, Route, utc_now
+from endurance.domain.models import JobEvent, JobStatus, Route
 from endurance.services import audit, notifications
 
-from tests.unit.services.endurance_aws_stack import AwsStack, ManagementApiServer
-
-
-def _job(job_id: str = "job-1") -> JobEnvelope:
-    envelope = JobEnvelope(job_id=job_id, question="q?", session_id="s", created_at=utc_now())
-    bootstrap.jobs().create(
-        Job(
-            job_id=job_id,
-            status=JobStatus.RUNNING,
-            question="q?",
-            session_id="s",
-            created_at=envelope.created_at,
-        )
-    )
-    return envelope
+from tests.unit.services.endurance_aws_stack import AwsStack, ManagementApiServer, running_job
 
 
 def _deps() -> dict[str, object]:
@@ -30,7 +16,7 @@ def _deps() -> dict[str, object]:
 def test_progress_and_result_reach_subscribers_and_gone_ones_are_dropped(
     aws: AwsStack, management: ManagementApiServer
 ) -> None:
-    envelope = _job()
+    envelope = running_job()
     for cid in ("alive", "left"):
         notifications.connect(cid, connections=bootstrap.connections())
         notifications.subscribe(cid, "job-1", **_deps())  # type: ignore[arg-type]
@@ -72,7 +58,7 @@ def test_progress_and_result_reach_subscribers_and_gone_ones_are_dropped(
 def test_subscribing_to_a_finished_job_gets_the_result_at_once(
     aws: AwsStack, management: ManagementApiServer
 ) -> None:
-    envelope = _job()
+    envelope = running_job()
     bootstrap.jobs().complete(
         envelope, status=JobStatus.BLOCKED, route=Route.BLOCKED, answer="No.", sources=[], evaluation=None
     )
@@ -94,8 +80,8 @@ def test_subscribing_to_an_unknown_job_is_an_error_message(
 def test_disconnect_forgets_every_item_of_the_connection(
     aws: AwsStack, management: ManagementApiServer
 ) -> None:
-    _job("job-1")
-    _job("job-2")
+    running_job("job-1")
+    running_job("job-2")
     notifications.connect("c1", connections=bootstrap.connections())
     for job_id in ("job-1", "job-2"):
         notifications.subscribe("c1", job_id, **_deps())  # type: ignore[arg-type]
