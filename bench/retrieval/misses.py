@@ -2,7 +2,8 @@
 
 The held-out set (``bench/retrieval/heldout_questions.jsonl``) was written from the corpus documents, not from
 the dev questions, so a change that helps only the dev strings shows up here as no gain (or a loss).
-Run: ``python -m bench.retrieval.misses [--all]`` (``--all`` prints every question, not only the misses).
+Run: ``python -m bench.retrieval.misses [--all]`` (``--all`` prints every question, not only the misses); the
+embedder is EMBEDDER's (default ``minilm-static``; ``EMBEDDER=hashing`` for the hashing one).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from endurance.adapters.offline.hashing_embedder import HashingEmbedder
 from endurance.adapters.offline.local_index import LocalIndex
+from endurance.config import Settings
 from endurance.ingestion.ingest import ingest_path
+from endurance.ports.providers import Embedder
+from endurance.providers import build_embedder
 
 from bench.retrieval.quality import CORPUS, DEPTH, Scores, doc_matches, load_questions, section_matches
 
@@ -22,13 +25,13 @@ HELDOUT = Path(__file__).with_name("heldout_questions.jsonl")
 FACT_KINDS = ("fact", "comparison")
 
 
-def summary(index: LocalIndex, embedder: HashingEmbedder, questions: list[dict[str, Any]], show: bool) -> str:
+def summary(index: LocalIndex, embedder: Embedder, questions: list[dict[str, Any]], show: bool) -> str:
     section, doc = Scores(), Scores()
     lines = []
     for row in questions:
         if row["kind"] not in FACT_KINDS:
             continue
-        (vector,) = embedder.embed([row["question"]])
+        (vector,) = embedder.embed_queries([row["question"]])
         ranked = index.search(row["question"], vector, k=DEPTH)
         section.add(ranked, row["sources"], section_matches)
         doc.add(ranked, row["sources"], doc_matches)
@@ -47,7 +50,7 @@ def summary(index: LocalIndex, embedder: HashingEmbedder, questions: list[dict[s
 
 def main() -> None:
     show = "--all" in sys.argv
-    embedder = HashingEmbedder()
+    embedder = build_embedder(Settings.from_env())
     with tempfile.TemporaryDirectory() as folder:
         index = LocalIndex(folder, embedder_name=embedder.name, dimension=embedder.dimension)
         ingest_path(CORPUS, embedder=embedder, index=index)

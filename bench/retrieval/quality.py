@@ -92,7 +92,7 @@ def evaluate(embedder: Embedder, questions: list[dict[str, Any]], corpus: Path =
         timings = []
         for row in questions:
             began = time.perf_counter()
-            (vector,) = embedder.embed([row["question"]])
+            (vector,) = embedder.embed_queries([row["question"]])
             ranked = index.search(row["question"], vector, k=DEPTH)
             timings.append((time.perf_counter() - began) * 1000)
             kinds = [row["kind"], "all"]
@@ -138,14 +138,15 @@ def candidates() -> list[Embedder]:
     """Every offline embedder that can be built here (one that cannot is reported and skipped)."""
     from endurance.adapters.offline.hashing_embedder import HashingEmbedder
 
-    built: list[Embedder] = [HashingEmbedder()]
+    built: list[Embedder] = []
     try:
         from endurance.adapters.offline.minilm_embedder import MiniLMEmbedder
+        from endurance.adapters.offline.minilm_static_embedder import MiniLMStaticEmbedder
 
-        built.append(MiniLMEmbedder())
+        built += [MiniLMStaticEmbedder(), MiniLMEmbedder()]
     except Exception as error:  # not installed: say so in the report rather than fail the others
         print(f"(all-MiniLM-L6-v2 not measured: {error})\n")
-    return built
+    return [*built, HashingEmbedder()]
 
 
 def main() -> None:

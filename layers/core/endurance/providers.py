@@ -17,13 +17,15 @@ from endurance.ports.providers import AnswerGenerator, Embedder, VectorIndex
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """EMBEDDER: ``hashing`` (pure Python, the default), ``minilm`` (numpy, local weights) or ``openai``."""
+    """EMBEDDER: ``hashing`` (pure Python), ``minilm`` (numpy, local weights), ``minilm-static`` (documents
+    by the distilled token table, queries by the full model) or ``openai``."""
     return _embedder(
         settings.embedder,
         settings.embedding_model,
         settings.embedding_dimension,
         settings.embedding_base_url,
         settings.minilm_model_dir,
+        settings.minilm_cache_dir,
         settings.openai_api_key_parameter,
         settings.openai_api_key_secret,
     )
@@ -87,6 +89,7 @@ def _embedder(
     dimension: int | None,
     base_url: str,
     minilm_dir: str,
+    minilm_cache_dir: str,
     key_parameter: str,
     key_secret: str,
 ) -> Embedder:
@@ -98,6 +101,10 @@ def _embedder(
         from endurance.adapters.offline.minilm_embedder import MiniLMEmbedder
 
         return MiniLMEmbedder(minilm_dir or None)
+    if kind == "minilm-static":
+        from endurance.adapters.offline.minilm_static_embedder import MiniLMStaticEmbedder
+
+        return MiniLMStaticEmbedder(minilm_dir or None, minilm_cache_dir or None)
     if kind == "openai":
         from endurance.adapters.llm.api_keys import ApiKeyResolver, KeySource
         from endurance.adapters.openai_embeddings import OpenAIEmbedder
@@ -110,7 +117,7 @@ def _embedder(
             dimension=dimension,
             base_url=base_url or None,
         )
-    raise ConfigurationError(f"EMBEDDER={kind}: use hashing, minilm or openai")
+    raise ConfigurationError(f"EMBEDDER={kind}: use hashing, minilm, minilm-static or openai")
 
 
 @lru_cache(maxsize=8)

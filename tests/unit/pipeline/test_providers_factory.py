@@ -8,6 +8,7 @@ from endurance import providers
 from endurance.adapters.offline.extractive_answerer import ExtractiveAnswerer
 from endurance.adapters.offline.hashing_embedder import HashingEmbedder
 from endurance.adapters.offline.local_index import LocalIndex
+from endurance.adapters.offline.minilm_static_embedder import MiniLMStaticEmbedder
 from endurance.config import Settings
 from endurance.domain.errors import ConfigurationError
 
@@ -23,9 +24,14 @@ def test_offline_defaults_from_the_environment(tmp_path: Path) -> None:
     settings = Settings.from_env({"LOCAL_RUNTIME_STATE_DIR": str(tmp_path)})
     embedder = providers.build_embedder(settings)
     index = providers.build_vector_index(settings)
-    assert isinstance(embedder, HashingEmbedder)
+    assert isinstance(embedder, MiniLMStaticEmbedder)
     assert isinstance(index, LocalIndex) and index.directory == (tmp_path / "index").resolve()
     assert isinstance(providers.build_generator(settings), ExtractiveAnswerer)
+
+
+def test_hashing_is_one_setting_away(tmp_path: Path) -> None:
+    settings = Settings.from_env({"EMBEDDER": "hashing", "LOCAL_RUNTIME_STATE_DIR": str(tmp_path)})
+    assert isinstance(providers.build_embedder(settings), HashingEmbedder)
 
 
 def test_built_once_per_process(tmp_path: Path) -> None:

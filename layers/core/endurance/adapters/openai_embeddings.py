@@ -70,6 +70,9 @@ class OpenAIEmbedder:
             vectors.extend(self._embed_batch(batch))
         return vectors
 
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.embed(texts)
+
     def _client_or_new(self) -> Any:
         if self._client is None:
             from openai import OpenAI

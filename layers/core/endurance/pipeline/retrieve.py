@@ -8,5 +8,5 @@ from endurance.ports.providers import Embedder, VectorIndex
 
 def retrieve(question: str, *, embedder: Embedder, index: VectorIndex, k: int = 5) -> list[Chunk]:
     """The ``k`` best chunks for the question, best first, each with its fused ``score``."""
-    (vector,) = embedder.embed([question])
+    (vector,) = embedder.embed_queries([question])
     return index.search(question, vector, k=k)

@@ -14,7 +14,14 @@ class Embedder(Protocol):
     name: str
     dimension: int
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for documents (chunks)."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for search queries, in the same space: equal to ``embed`` unless the embedder is
+        asymmetric (``minilm-static`` reads questions with the full model, documents with a static table)."""
+        ...
 
 
 class VectorIndex(Protocol):

