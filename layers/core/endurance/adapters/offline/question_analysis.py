@@ -53,6 +53,9 @@ _EXPECTATIONS: list[tuple[re.Pattern[str], frozenset[str]]] = [
             r"(?:budget|cost|price|fee|charge|amount|value|limit|threshold|ceiling|cap|maximum|minimum|rate|"
             r"total|figure|salary|allowance|spend|spending)\b|\bwhat (?:count|amount|value|limit|rate)\b|"
             r"\bwhat (?:\w+ )?(?:rate|fee|price|cost|budget|ceiling|cap)\b|"
+            # "Is the value above which gifts must be declared the same ...?": a yes/no about a figure.
+            r"^\W*(?:is|are|was|were) the (?:\w+ )?(?:value|amount|limit|threshold|fee|rate|cap|ceiling|"
+            r"maximum|minimum|budget|cost|price|allowance)\b|"
             r"\bhow is [^?]* split\b",
             _I,
         ),
@@ -115,6 +118,8 @@ _LABEL = re.compile(
     r"\b(SEV|Severity|Tier|Phase|Level|Priority|Band|Grade|Stage|Clause|Section)[- ]?(\d+)\b", _I
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}(?:-\d{2})?\b")
+_NAME_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,})"
+_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+{_NAME_WORD})+\b")
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,8 @@ class Question:
     comparative: bool
     expects: frozenset[str] = field(default_factory=frozenset)
     premise: frozenset[str] = field(default_factory=frozenset)  # words of statements before the question
+    # Multi-word proper names the question asks about ("Veloria Connect"), each as its content terms.
+    names: frozenset[frozenset[str]] = field(default_factory=frozenset)
 
 
 def analyse(question: str) -> Question:
@@ -166,7 +173,20 @@ def analyse(question: str) -> Question:
         comparative=bool(_COMPARATIVE.search(text)),
         premise=premise,
         expects=frozenset().union(*(part.expects for part in parts)),
+        names=_names(text),
     )
+
+
+def _names(text: str) -> frozenset[frozenset[str]]:
+    """Runs of two or more capitalised words, not counting each sentence's first word ("How", "Does")."""
+    names = set()
+    for sentence in re.split(r"(?<=[.?!])\s+", text):
+        body = re.sub(r"^\W*\w+", "", sentence)
+        for match in _NAME.finditer(body):
+            terms = frozenset(content_terms(match.group(0)))
+            if len(terms) >= 2:
+                names.add(terms)
+    return frozenset(names)
 
 
 def _label(label: str, number: str) -> tuple[str, str]:
