@@ -16,4 +16,4 @@ def main() -> None:
     print("### Quality (dev set, ../shared/eval/questions_dev.jsonl over ../shared/corpus)\n")
     quality.main()
     print("### Speed (synthetic chunks)\n")
-    speed.main()
+    speed.main([])
