@@ -119,3 +119,21 @@ def test_a_clause_number_is_not_the_figure_asked_for() -> None:
     question = "Is the value above which gifts must be declared the same in the procurement terms?"
     answer = ExtractiveAnswerer().generate(question, chunks, route=Route.RAG)
     assert answer.text.startswith("Staff must declare any gift worth more than VLC 75"), answer.text
+
+
+def test_a_question_about_paying_wants_a_sum_of_money() -> None:
+    chunks = [
+        _chunk(
+            "sla.md",
+            "8. Reporting",
+            "The Provider must deliver a monthly service report within 10 Working Days after each month.",
+            0,
+        ),
+        _chunk("sla.md", "7.3 Cap", "The Monthly Service Charge is VLC 412,000, excluding VAT.", 1),
+    ]
+    question = "How much does the Ministry pay the Provider each month?"
+    answer = ExtractiveAnswerer().generate(question, chunks, route=Route.RAG)
+    assert answer.text.startswith("The Monthly Service Charge is VLC 412,000"), answer.text
+    # No sum of money among the passages: decline rather than quote a duration.
+    alone = ExtractiveAnswerer().generate(question, chunks[:1], route=Route.RAG)
+    assert alone.refusal, alone.text

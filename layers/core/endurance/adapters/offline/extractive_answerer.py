@@ -24,6 +24,7 @@ from endurance.adapters.offline.question_analysis import (
     COUNT,
     DATE,
     DURATION,
+    MONEY,
     PERCENT,
     Question,
     QuestionPart,
@@ -45,7 +46,7 @@ _GREETING = re.compile(
 _THANKS = re.compile(r"\b(?:thanks?|thank you|thx|cheers|appreciate)\b", re.I)
 _BYE = re.compile(r"\b(?:bye|goodbye|see you|farewell|take care|good night)\b", re.I)
 _IDENTITY = re.compile(r"\b(?:who are you|what are you|what can you do|what do you do|are you)\b", re.I)
-_FIGURE_KINDS = frozenset({DURATION, DATE, AMOUNT, COUNT, PERCENT})
+_FIGURE_KINDS = frozenset({DURATION, DATE, AMOUNT, COUNT, PERCENT, MONEY})
 _FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}-\d{2}\b")
 _ANAPHOR = re.compile(
     r"^(?:of |in |for |from |with |under |after |before |by )?(?:this|these|that|those|such|it|its|they|"

@@ -16,7 +16,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from endurance.adapters.offline.question_analysis import AMOUNT, COUNT, DATE, DURATION, ENTITY, PERCENT
+from endurance.adapters.offline.question_analysis import (
+    AMOUNT,
+    COUNT,
+    DATE,
+    DURATION,
+    ENTITY,
+    MONEY,
+    PERCENT,
+)
 from endurance.domain.models import Chunk
 from endurance.pipeline.text import content_terms, split_sentences
 
@@ -44,6 +52,10 @@ _KIND_PATTERNS = {
         rf"\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b|\b{_MONTH}\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}},\s+\d{{4}}\b"
     ),
     PERCENT: re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE),
+    MONEY: re.compile(
+        r"(?:\b(?:VLC|USD|EUR|GBP)|[£$€])\s?\d|\d[\d,.]*\s?(?:VLC|USD|EUR|GBP|euros?|pounds?|dollars?)\b",
+        re.IGNORECASE,
+    ),
 }
 _FIGURE = re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)?(?![\w-]*\d{2}\b)")
 _YEARLIKE = re.compile(r"^(?:19|20)\d{2}$")

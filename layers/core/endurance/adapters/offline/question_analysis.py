@@ -23,6 +23,7 @@ DATE = "date"
 AMOUNT = "amount"  # any figure: money, a count, a percentage, a threshold
 COUNT = "count"
 PERCENT = "percent"
+MONEY = "money"  # a sum in a currency ("VLC 412,000", "£17")
 ENTITY = "entity"
 
 _I = re.IGNORECASE
@@ -46,6 +47,15 @@ _EXPECTATIONS: list[tuple[re.Pattern[str], frozenset[str]]] = [
     # "Which licence is used when the Ministry publishes ...".
     (re.compile(r"^\W*(?:and |but |so )?when\b", _I), frozenset({DATE, DURATION})),
     (re.compile(r"\bhow many\b", _I), frozenset({COUNT})),
+    # "How much does the Ministry pay ...?": a sum of money, not just any figure ("within 10 Working Days").
+    (
+        re.compile(
+            r"\bhow much (?:does|do|did|will|would|is|are|was|were|must|should|can)\b[^?]*?\b(?:pay|paid|"
+            r"cost|costs|charge|charged|charges|owe|owed|reimburse[ds]?|refund(?:ed)?)\b",
+            _I,
+        ),
+        frozenset({MONEY}),
+    ),
     (re.compile(r"\bwhat (?:percentage|share|proportion)\b|\bwhat per ?cent\b", _I), frozenset({PERCENT})),
     (
         re.compile(
