@@ -5,9 +5,9 @@ distilled token table (``token_table.py``): a lookup and a sum, ~500 chunks/s in
 short text per search) go through the whole 6-layer model, ~15 ms, so the question's phrasing is read in
 context ("sign off" lands near "approve"). Both vectors live in the model's sentence-embedding space, which
 is what makes the asymmetry work. On the dev set this reaches section-level recall@5 0.970 (hashing 0.939,
-full MiniLM on both sides 1.000 at ~6-15 chunks/s); numbers in bench/results/retrieval.md.
+full MiniLM on both sides 1.000 at ~8 chunks/s); numbers in bench/results/retrieval.md.
 
-numpy is imported lazily (by the MiniLM encoder and the table loader): the Lambda layer never loads this.
+numpy is imported when an embedder is built, not when this module is: the Lambda layer never loads it.
 """
 
 from __future__ import annotations
