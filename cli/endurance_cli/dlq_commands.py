@@ -80,6 +80,7 @@ def _replay(args: argparse.Namespace) -> int:
             jobs=jobs,
             job_id=args.job_id,
             per_second=args.rate,
+            lambda_client=boto3_client("lambda", endpoint),
         )
     except NotFoundError as error:
         raise CliError(str(error), code="not_found") from error
@@ -90,5 +91,6 @@ def _replay(args: argparse.Namespace) -> int:
     count = len(report["messages"]) if report["dry_run"] else report["replayed"]
     print(f"{verb} {count} message(s) from {report['queue']} to {report['source']}")
     for message in report["messages"]:
-        print(f"  {message['message_id']}  job={message.get('job_id', '-')}")
+        skipped = f"  skipped: {message['skipped']}" if "skipped" in message else ""
+        print(f"  {message['message_id']}  job={message.get('job_id', '-')}{skipped}")
     return 0

@@ -193,6 +193,7 @@ def _message_view(message: dict[str, Any], now: float, job_error: Callable[[str]
         parsed = json.loads(body)
     except json.JSONDecodeError:
         parsed = None
+    attributes = message.get("MessageAttributes", {})
     job_id = parsed.get("job_id") if isinstance(parsed, dict) else None
     if not isinstance(job_id, str):
         job_id = None
@@ -200,14 +201,21 @@ def _message_view(message: dict[str, Any], now: float, job_error: Callable[[str]
         kind = "job_event"
     elif isinstance(parsed, dict) and job_id and "question" in parsed:
         kind = "failed_job"
+    elif isinstance(parsed, dict) and "ErrorCode" in attributes:
+        kind = "function_event"  # an event a function failed on (Lambda's DLQ adds ErrorCode/ErrorMessage)
     else:
         kind = "unreadable"
     if kind == "unreadable":
         error: Any = {"type": "UnreadableMessage", "message": "the body is neither a job nor a job event"}
+    elif kind == "function_event":
+        error = {
+            "type": attributes["ErrorCode"].get("StringValue", ""),
+            "message": attributes.get("ErrorMessage", {}).get("StringValue", ""),
+        }
     else:
         error = job_error(job_id) if job_id else None
     sent_ms = int(message.get("Attributes", {}).get("SentTimestamp", "0") or 0)
-    replays = message.get("MessageAttributes", {}).get(dlq.REPLAY_COUNT, {}).get("StringValue", "0")
+    replays = attributes.get(dlq.REPLAY_COUNT, {}).get("StringValue", "0")
     return {
         "message_id": message["MessageId"],
         "kind": kind,
@@ -267,6 +275,7 @@ def replay_dead_letters(queue: str) -> Response:
         dry_run=request.dry_run,
         jobs=bootstrap.jobs(),
         job_id=request.job_id,
+        lambda_client=bootstrap.aws_client("lambda"),
     )
     return _json(200, report)
 

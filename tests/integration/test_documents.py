@@ -140,3 +140,68 @@ def test_an_unreadable_document_is_failed_and_dead_lettered(running_stack: Runni
     message = wait_for(dead_lettered, timeout=30, what="the failed event in IngestDLQ")
     assert "broken.pdf" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
     assert _documents(stack)["broken.pdf"]["status"] == "FAILED"
+
+
+def test_a_failed_ingest_event_is_replayed_into_the_function(
+    running_stack: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IngestDLQ is listed with the function it replays into; replay invokes the function with the event:
+    after the document is fixed the replayed event indexes it, and an event that fails again is back in
+    the DLQ (never lost)."""
+    stack = running_stack
+    s3, sqs = stack.client("s3"), stack.client("sqs")
+    dlq_url = stack.queue_url("IngestDLQ")
+    # Earlier tests may have left events here; this test replays only its own.
+    s3.put_object(Bucket=stack.name("DocumentsBucket"), Key="replayed.md", Body=b"")
+    wait_for(lambda: _status(stack, "replayed.md", "FAILED"), timeout=30, what="replayed.md FAILED")
+
+    def events_for(key: str) -> int:
+        """Looked at through the admin peek route, which hides nothing (a plain receive would)."""
+        attributes = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
+        depth = int(attributes["ApproximateNumberOfMessages"])
+        views = _peek(stack, min(depth, 50)) if depth else []
+        return sum(v["kind"] == "function_event" and key in v["error"]["message"] for v in views)
+
+    wait_for(lambda: events_for("replayed.md") == 1, timeout=30, what="replayed.md's event in IngestDLQ")
+    api = ["--api-url", stack.api_url, "--json"]
+    capsys.readouterr()
+    assert cli(["dlq", "list", *api]) == 0
+    listed = {q["queue"]: q for q in json.loads(capsys.readouterr().out)}
+    ingest_dlq = listed[stack.name("IngestDLQ")]
+    assert ingest_dlq["source_type"] == "function" and ingest_dlq["source"] == stack.name("IngestFunction")
+
+    # Still broken: the replayed event fails again and comes back (after the function's own retries).
+    # A message that is no event at all is not sent to the function: it stays.
+    sqs.send_message(QueueUrl=dlq_url, MessageBody="typed by hand")
+    failed_at = _documents(stack)["replayed.md"]["updated_at"]
+    capsys.readouterr()
+    assert cli(["dlq", "replay", "IngestDLQ", "--max", "50", *api]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["source"] == stack.name("IngestFunction") and report["replayed"] >= 1
+    assert [m.get("skipped") for m in report["messages"]].count("not a JSON event") == 1
+    wait_for(
+        lambda: _documents(stack)["replayed.md"]["updated_at"] > failed_at, timeout=30, what="a new attempt"
+    )
+    wait_for(lambda: events_for("replayed.md") == 1, timeout=30, what="the event back in IngestDLQ")
+
+    # Fixed (the upload's own event indexes it); replaying the old event re-ingests it, idempotently.
+    s3.put_object(Bucket=stack.name("DocumentsBucket"), Key="replayed.md", Body=b"# Fixed\n\nNow readable.")
+    wait_for(lambda: _status(stack, "replayed.md", "INDEXED"), timeout=30, what="replayed.md INDEXED")
+    indexed_at = _documents(stack)["replayed.md"]["updated_at"]
+    capsys.readouterr()
+    assert cli(["dlq", "replay", "IngestDLQ", "--max", "50", *api]) == 0
+    wait_for(
+        lambda: (_status(stack, "replayed.md", "INDEXED") or {}).get("updated_at", "") > indexed_at,
+        timeout=30,
+        what="the replayed event re-indexing replayed.md",
+    )
+    assert events_for("replayed.md") == 0
+    leftovers = _peek(stack, 50)
+    assert [v["body_preview"] for v in leftovers if v["kind"] == "unreadable"] == ["typed by hand"]
+
+
+def _peek(stack: RunningStack, limit: int) -> list[dict[str, Any]]:
+    url = f"{stack.api_url}/v1/admin/dlqs/{stack.name('IngestDLQ')}/messages"
+    reply = httpx.get(url, params={"limit": limit}, timeout=10)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["messages"]

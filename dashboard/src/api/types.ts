@@ -145,7 +145,7 @@ export interface DeadLetterQueue {
 
 export interface DeadLetter {
   message_id: string;
-  kind: "failed_job" | "job_event" | "unreadable";
+  kind: "failed_job" | "job_event" | "function_event" | "unreadable";
   job_id: string | null;
   error: JobError | null;
   sent_at: string | null;

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from endurance import bootstrap
-from endurance.domain.errors import NotFoundError
+from endurance.domain.errors import ConfigurationError, NotFoundError
 from endurance.domain.models import Job, JobEnvelope, JobStatus, utc_now
 from endurance.services import dlq
 
@@ -111,3 +111,41 @@ def test_replay_filtered_by_job_id_also_matches_job_events(aws: AwsStack) -> Non
     (moved,) = aws.drain("intake", expect=1)
     assert json.loads(moved["Body"])["job_id"] == "job-y"
     assert len(aws.drain("intake-dlq", expect=2)) == 2
+
+
+def _function_dlq(aws: AwsStack) -> str:
+    sqs = aws.client("sqs")
+    return sqs.create_queue(
+        QueueName="ingest-dlq", tags={dlq.REPLAY_FUNCTION_TAG: "stack-ingest"}
+    )["QueueUrl"]
+
+
+def test_a_functions_dlq_is_listed_with_the_function_it_replays_into(aws: AwsStack) -> None:
+    url = _function_dlq(aws)
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"Records": []}))
+    found = {entry["queue"]: entry for entry in dlq.list_dlqs(sqs)}
+    assert found["ingest-dlq"] == {
+        "queue": "ingest-dlq",
+        "url": url,
+        "source": "stack-ingest",
+        "source_url": "",
+        "source_type": "function",
+        "messages": 1,
+    }
+    assert found["intake-dlq"]["source_type"] == "queue"
+
+
+def test_replaying_a_functions_dlq_needs_a_lambda_client_and_keeps_what_it_cannot_replay(
+    aws: AwsStack,
+) -> None:
+    url = _function_dlq(aws)
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"Records": [{"s3": {}}]}))
+    sqs.send_message(QueueUrl=url, MessageBody="typed by hand")
+    # A dry run looks, needs no client and moves nothing.
+    dry = dlq.replay(sqs, "ingest-dlq", dry_run=True)
+    assert (dry["source"], dry["replayed"], len(dry["messages"])) == ("stack-ingest", 0, 2)
+    with pytest.raises(ConfigurationError, match="stack-ingest"):
+        dlq.replay(sqs, "ingest-dlq")
+    assert len(aws.drain("ingest-dlq", expect=2)) == 2, "nothing may be lost when the replay cannot start"

@@ -1,14 +1,16 @@
 """Dead-letter queues: find them, look into them, and move their messages back to where they came from.
 
-A DLQ is any queue named in another queue's RedrivePolicy (its source is that queue), or a queue tagged
+A DLQ is any queue named in another queue's RedrivePolicy (its source is that queue), a queue tagged
 `endurance:replay-to` = <target queue name or URL> (the failed-jobs queue, which the state machine's Catch
-fills, is tagged to replay into the intake queue). Replaying sends a copy to the source (message
-attributes kept, `replay_count` incremented) and only then deletes the original, so a crash in between
-duplicates a message rather than losing it. Failed-job messages (JobEnvelope bodies on a tagged queue)
-also get `attempt` incremented and their job reset to QUEUED, so the dispatcher restarts the job under the
-same job id with a fresh execution name.
+fills, is tagged to replay into the intake queue), or a function's dead-letter queue tagged
+`endurance:replay-to-function` = <function name> (IngestDLQ: the events the function still failed on after
+Lambda's retries). Replaying sends a copy to the source queue (message attributes kept, `replay_count`
+incremented) or invokes the function asynchronously with the event, and only then deletes the original, so
+a crash in between duplicates a message rather than losing it. Failed-job messages (JobEnvelope bodies on a
+tagged queue) also get `attempt` incremented and their job reset to QUEUED, so the dispatcher restarts the
+job under the same job id with a fresh execution name.
 
-`sqs` is a boto3 SQS client (the CLI and the admin route pass one).
+`sqs` is a boto3 SQS client, `lambda_client` a boto3 Lambda client (the CLI and the admin route pass them).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from endurance.domain.errors import NotFoundError
+from endurance.domain.errors import ConfigurationError, NotFoundError
 from endurance.domain.models import JobEnvelope
 from endurance.ports.storage import JobRepository
 
 logger = logging.getLogger(__name__)
 
 REPLAY_TAG = "endurance:replay-to"
+REPLAY_FUNCTION_TAG = "endurance:replay-to-function"
 REPLAY_COUNT = "replay_count"
 _MAX_BATCH = 10
 
@@ -41,6 +44,7 @@ class DeadLetterQueue:
     source_url: str
     messages: int
     restarts_jobs: bool  # tagged replay target: bodies are failed jobs to restart
+    target_function: str | None = None  # a function's DLQ: replay invokes it (source_url is then "")
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class DeadLetterQueue:
             "url": self.url,
             "source": self.source,
             "source_url": self.source_url,
+            "source_type": "function" if self.target_function else "queue",
             "messages": self.messages,
         }
 
@@ -93,7 +98,20 @@ def _find_dlqs(sqs: Any) -> list[DeadLetterQueue]:
         if dlq_url:
             add(dlq_url, source_url, restarts_jobs=False)
     for url in urls:
-        target = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}).get(REPLAY_TAG)
+        tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        function = tags.get(REPLAY_FUNCTION_TAG)
+        if function:
+            found[url] = DeadLetterQueue(
+                queue=_queue_name(url),
+                url=url,
+                source=function,
+                source_url="",
+                messages=int(attributes[url].get("ApproximateNumberOfMessages", 0)),
+                restarts_jobs=False,
+                target_function=function,
+            )
+            continue
+        target = tags.get(REPLAY_TAG)
         if not target:
             continue
         target_url = target if target.startswith(("http://", "https://")) else url_by_name.get(target)
@@ -179,6 +197,22 @@ def _failed_job(body: str) -> JobEnvelope | None:
         return None
 
 
+def _is_json(body: str) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+def _invoke_async(lambda_client: Any, function: str, body: str) -> None:
+    """Hand the event back to the function as Lambda would: an Event invocation, so its retries and its
+    dead-letter queue apply again."""
+    reply = lambda_client.invoke(FunctionName=function, InvocationType="Event", Payload=body.encode())
+    if reply.get("StatusCode") != 202:
+        raise RuntimeError(f"{function} did not accept the event (status {reply.get('StatusCode')})")
+
+
 def replay(
     sqs: Any,
     queue: str,
@@ -189,6 +223,7 @@ def replay(
     job_id: str | None = None,
     per_second: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    lambda_client: Any = None,
 ) -> dict[str, Any]:
     """Move up to `max_messages` messages from the DLQ `queue` (name or URL) back to its source.
 
@@ -196,6 +231,8 @@ def replay(
     `per_second` spaces the sends so a replay does not flood a recovering downstream.
     """
     dlq = _find(sqs, queue)
+    if dlq.target_function and lambda_client is None and not dry_run:
+        raise ConfigurationError(f"{dlq.queue} replays into {dlq.target_function}: no Lambda client given")
     # With a filter, look further than `max_messages`: the wanted message may not come first.
     looked_at = _receive(sqs, dlq.url, max_messages if job_id is None else max(max_messages, 100))
     messages, skipped = [], []
@@ -213,6 +250,11 @@ def replay(
         if envelope is not None:
             entry["job_id"] = envelope.job_id
         report.append(entry)
+        if dlq.target_function and not _is_json(body):
+            # Not an event the function failed on (someone sent it by hand): it stays in the queue.
+            entry["skipped"] = "not a JSON event"
+            _give_back(sqs, dlq.url, [message])
+            continue
         if dry_run:
             continue
         if envelope is not None and dlq.restarts_jobs:
@@ -223,9 +265,11 @@ def replay(
             if jobs is not None and not jobs.reset_queued(envelope.job_id, envelope.attempt):
                 logger.warning("replayed job has no job item", extra={"job_id": envelope.job_id})
         try:
-            sqs.send_message(
-                QueueUrl=dlq.source_url, MessageBody=body, MessageAttributes=_attributes_for_resend(message)
-            )
+            if dlq.target_function:
+                _invoke_async(lambda_client, dlq.target_function, body)
+            else:
+                attributes = _attributes_for_resend(message)
+                sqs.send_message(QueueUrl=dlq.source_url, MessageBody=body, MessageAttributes=attributes)
         except Exception as error:
             if envelope is not None and dlq.restarts_jobs and jobs is not None:
                 # Never leave a QUEUED job with no message: it stays FAILED, and in the DLQ.
@@ -237,7 +281,7 @@ def replay(
     return {
         "queue": dlq.queue,
         "source": dlq.source,
-        "replayed": 0 if dry_run else len(messages),
+        "replayed": 0 if dry_run else sum("skipped" not in entry for entry in report),
         "dry_run": dry_run,
         "messages": report,
     }
