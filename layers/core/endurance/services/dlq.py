@@ -80,14 +80,15 @@ def _find_dlqs(sqs: Any) -> list[DeadLetterQueue]:
 
     found: dict[str, DeadLetterQueue] = {}
 
-    def add(dlq_url: str, source_url: str, restarts_jobs: bool) -> None:
+    def add(dlq_url: str, source_url: str, restarts_jobs: bool = False, function: str | None = None) -> None:
         found[dlq_url] = DeadLetterQueue(
             queue=_queue_name(dlq_url),
             url=dlq_url,
-            source=_queue_name(source_url),
+            source=function or _queue_name(source_url),
             source_url=source_url,
             messages=int(attributes[dlq_url].get("ApproximateNumberOfMessages", 0)),
             restarts_jobs=restarts_jobs,
+            target_function=function,
         )
 
     for source_url, attrs in attributes.items():
@@ -101,15 +102,7 @@ def _find_dlqs(sqs: Any) -> list[DeadLetterQueue]:
         tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
         function = tags.get(REPLAY_FUNCTION_TAG)
         if function:
-            found[url] = DeadLetterQueue(
-                queue=_queue_name(url),
-                url=url,
-                source=function,
-                source_url="",
-                messages=int(attributes[url].get("ApproximateNumberOfMessages", 0)),
-                restarts_jobs=False,
-                target_function=function,
-            )
+            add(url, "", function=function)
             continue
         target = tags.get(REPLAY_TAG)
         if not target:
